@@ -1,0 +1,28 @@
+# Two commands for a fresh machine with Python 3.10+ (see README):
+#   make lab    set up a virtual environment and open the lessons in JupyterLab
+#   make test   set up a virtual environment and run the whole test suite
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: lab test lint benchmark clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test,lab]"
+	touch $(STAMP)
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab notebooks/01_tour.ipynb
+
+test: $(STAMP)
+	$(BIN)/ruff check lossviz tests benchmarks
+	$(BIN)/python -m pytest
+
+benchmark: $(STAMP)
+	for script in benchmarks/bench_*.py; do $(BIN)/python $$script || exit 1; done
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache

@@ -1,0 +1,295 @@
+"""The `Surface` type and the registry of named surfaces.
+
+A surface is a loss over two parameters, ``L(x, y)``. Points carry a trailing
+coordinate axis: one point has shape ``(2,)``, a batch ``(n, 2)``, a grid
+``(h, w, 2)``. Every method is vectorised over that leading shape and works in
+float64.
+
+Gradients and Hessians are exact: a surface may carry a hand-derived gradient
+(tested against autograd), otherwise autograd differentiates the loss function.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import autograd.numpy as anp
+import numpy as np
+from autograd import elementwise_grad
+
+Bounds = tuple[tuple[float, float], tuple[float, float]]
+LossFunction = Callable[[Any, Any], Any]
+"""``f(x, y) -> loss``, elementwise over arrays of equal shape, written with ``autograd.numpy``."""
+
+
+def as_points(p: Any, what: str = "p") -> np.ndarray:
+    """Return ``p`` as a float64 array with a trailing axis of length 2.
+
+    Raises
+    ------
+    ValueError
+        If the trailing axis is not of length 2.
+    """
+    try:
+        arr = np.asarray(p, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{what} must be numeric points of shape (..., 2); got {p!r}") from exc
+    if arr.ndim == 0 or arr.shape[-1] != 2:
+        raise ValueError(
+            f"{what} must have a trailing coordinate axis of length 2, shape (2,), (n, 2) "
+            f"or (h, w, 2); got shape {arr.shape}"
+        )
+    return arr
+
+
+def check_bounds(bounds: Any) -> Bounds:
+    """Validate ``((xmin, xmax), (ymin, ymax))`` and return it as a tuple of floats."""
+    try:
+        arr = np.asarray(bounds, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"bounds must be ((xmin, xmax), (ymin, ymax)); got {bounds!r}") from exc
+    if arr.shape != (2, 2) or not np.all(np.isfinite(arr)) or np.any(arr[:, 0] >= arr[:, 1]):
+        raise ValueError(
+            "bounds must be ((xmin, xmax), (ymin, ymax)) with finite numbers and "
+            f"xmin < xmax, ymin < ymax; got {bounds!r}"
+        )
+    return ((float(arr[0, 0]), float(arr[0, 1])), (float(arr[1, 0]), float(arr[1, 1])))
+
+
+def _on_points(function: LossFunction) -> Callable[[Any], Any]:
+    """Turn ``f(x, y)`` into ``g(p)`` with ``p`` of shape (..., 2)."""
+
+    def on_points(p):
+        return function(p[..., 0], p[..., 1])
+
+    return on_points
+
+
+class Surface:
+    """A loss surface over two parameters.
+
+    Parameters
+    ----------
+    name
+        Short identifier, e.g. ``"rosenbrock"``.
+    function
+        ``f(x, y) -> loss``, elementwise, written with ``autograd.numpy`` so that
+        autograd can differentiate it.
+    bounds
+        ``((xmin, xmax), (ymin, ymax))``: the region worth looking at.
+    minima
+        Every known minimum (global and local), shape ``(k, 2)``; may be empty.
+    start
+        A default start point ``(2,)`` that makes a good lesson; the centre of
+        the bounds' lower-left quarter if not given.
+    gradient
+        Optional hand-derived gradient ``g(p) -> (..., 2)`` for speed. It must
+        equal autograd's gradient (the tests hold it to that).
+    params
+        The parameters the surface was built with (for display and rebuilding).
+    description
+        One sentence for students.
+
+    Examples
+    --------
+    >>> import autograd.numpy as anp
+    >>> s = Surface("bowl", lambda x, y: x**2 + 3 * y**2, ((-2, 2), (-2, 2)), minima=[(0, 0)])
+    >>> float(s([1.0, 1.0])), s.grad([1.0, 1.0]).tolist()
+    (4.0, [2.0, 6.0])
+    """
+
+    def __init__(
+        self,
+        name: str,
+        function: LossFunction,
+        bounds: Bounds,
+        *,
+        minima: Sequence[Sequence[float]] | np.ndarray = (),
+        start: Sequence[float] | np.ndarray | None = None,
+        gradient: Callable[[np.ndarray], np.ndarray] | None = None,
+        params: dict[str, Any] | None = None,
+        description: str = "",
+    ) -> None:
+        if not callable(function):
+            raise TypeError(f"function must be callable f(x, y); got {function!r}")
+        self.name = str(name)
+        self.bounds: Bounds = check_bounds(bounds)
+        minima_arr = np.asarray(minima, dtype=np.float64).reshape(-1, 2)
+        self.minima: np.ndarray = minima_arr
+        (xmin, xmax), (ymin, ymax) = self.bounds
+        if start is None:
+            start = (xmin + 0.25 * (xmax - xmin), ymin + 0.25 * (ymax - ymin))
+        self.start: np.ndarray = as_points(start, "start").reshape(2)
+        self.params: dict[str, Any] = dict(params or {})
+        self.description = description
+        self._function = function
+        on_points = _on_points(function)
+        self._value = on_points
+        self._autograd_gradient = elementwise_grad(on_points)
+        self._gradient = gradient if gradient is not None else self._autograd_gradient
+
+    # -- evaluation -------------------------------------------------------------------------
+    def __call__(self, p: Any) -> np.ndarray:
+        """Loss at ``p`` (..., 2), shape (...)."""
+        p = as_points(p)
+        return np.asarray(self._value(p), dtype=np.float64)
+
+    def grad(self, p: Any) -> np.ndarray:
+        """Exact gradient ``(dL/dx, dL/dy)`` at ``p`` (..., 2), shape (..., 2)."""
+        p = as_points(p)
+        return np.asarray(self._gradient(p), dtype=np.float64)
+
+    def hessian(self, p: Any) -> np.ndarray:
+        """Exact Hessian at ``p`` (..., 2), shape (..., 2, 2), by autograd.
+
+        ``H[..., i, j] = d^2 L / dp_i dp_j``.
+        """
+        p = as_points(p)
+        rows = [
+            elementwise_grad(lambda q, i=i: self._autograd_gradient(q)[..., i])(p)
+            for i in range(2)
+        ]
+        return np.stack([np.asarray(r, dtype=np.float64) for r in rows], axis=-2)
+
+    def autograd_grad(self, p: Any) -> np.ndarray:
+        """Gradient by autograd alone, shape (..., 2) (the reference for hand gradients)."""
+        p = as_points(p)
+        return np.asarray(self._autograd_gradient(p), dtype=np.float64)
+
+    # -- the engine's fast paths (no validation: ``p`` is float64 (..., 2) already) ---------
+    def _grad_unchecked(self, p: np.ndarray) -> np.ndarray:
+        return self._gradient(p)
+
+    def _value_unchecked(self, p: np.ndarray) -> np.ndarray:
+        return self._value(p)
+
+    def stochastic_grad(self, p: Any, batch_size: int, rng: np.random.Generator) -> np.ndarray:
+        """Mini-batch gradient; only surfaces built from data (``lossviz.models``) have one."""
+        raise ValueError(
+            f"batch_size needs a model surface built from data (see lossviz.models); "
+            f"{self.name!r} is an analytic surface: use noise=... for stochastic gradients"
+        )
+
+    # -- helpers ----------------------------------------------------------------------------
+    def grid(self, resolution: int = 200) -> np.ndarray:
+        """A regular grid over the bounds, shape (resolution, resolution, 2); rows run along y."""
+        (xmin, xmax), (ymin, ymax) = self.bounds
+        xs = np.linspace(xmin, xmax, resolution)
+        ys = np.linspace(ymin, ymax, resolution)
+        gx, gy = np.meshgrid(xs, ys)
+        return np.stack([gx, gy], axis=-1)
+
+    def nearest_minimum(self, p: Any) -> tuple[np.ndarray, np.ndarray]:
+        """Nearest known minimum to each point: ``(minimum (..., 2), distance (...))``.
+
+        Both are NaN where the surface lists no minima or ``p`` is not finite.
+        """
+        p = as_points(p)
+        if len(self.minima) == 0:
+            nan = np.full(p.shape[:-1], np.nan)
+            return np.full(p.shape, np.nan), nan
+        d = np.linalg.norm(p[..., None, :] - self.minima, axis=-1)  # (..., k)
+        with np.errstate(invalid="ignore"):
+            idx = np.argmin(np.where(np.isnan(d), np.inf, d), axis=-1)
+        dist = np.take_along_axis(d, idx[..., None], axis=-1)[..., 0]
+        return self.minima[idx], dist
+
+    @classmethod
+    def from_function(
+        cls,
+        f: LossFunction,
+        bounds: Bounds,
+        *,
+        minima: Sequence[Sequence[float]] | np.ndarray = (),
+        start: Sequence[float] | np.ndarray | None = None,
+        name: str = "custom",
+        description: str = "",
+    ) -> Surface:
+        """Wrap a user's own loss ``f(x, y)`` written with ``autograd.numpy``.
+
+        Gradient and Hessian come from autograd. ``f`` must work elementwise
+        on arrays (use ``anp.sin``, ``anp.exp``, ``**`` and so on, not ``math``),
+        so that one call evaluates a whole grid.
+
+        Examples
+        --------
+        >>> import autograd.numpy as anp
+        >>> s = Surface.from_function(lambda x, y: anp.sin(x) + y**2, ((-3, 3), (-2, 2)))
+        >>> s.grad([0.0, 1.0]).tolist()
+        [1.0, 2.0]
+        """
+        if not callable(f):
+            raise TypeError(f"f must be a callable f(x, y) -> loss; got {f!r}")
+        surface = cls(name, f, bounds, minima=minima, start=start, description=description)
+        probe = np.stack([surface.start, surface.start * 0.5 + 0.1, surface.start * 0.0], axis=0)
+        try:
+            values = np.asarray(surface._value(probe), dtype=np.float64)
+            grads = np.asarray(surface._gradient(probe), dtype=np.float64)
+        except Exception as exc:
+            raise ValueError(
+                f"f(x, y) failed on a batch of 3 points ({type(exc).__name__}: {exc}); f must "
+                "work elementwise on arrays and use autograd.numpy (import autograd.numpy as np)"
+            ) from exc
+        if values.shape != (3,) or grads.shape != (3, 2):
+            raise ValueError(
+                "f(x, y) must return one loss per point (elementwise over arrays): for x, y of "
+                f"shape (3,) it returned shape {values.shape}"
+            )
+        return surface
+
+    def __repr__(self) -> str:
+        params = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
+        return f"<Surface {self.name}({params}) bounds={self.bounds}>"
+
+
+# -- registry -----------------------------------------------------------------------------------
+_REGISTRY: dict[str, Callable[..., Surface]] = {}
+
+
+def register(name: str) -> Callable[[Callable[..., Surface]], Callable[..., Surface]]:
+    """Decorator registering a surface factory ``factory(**params) -> Surface`` under ``name``."""
+
+    def decorate(factory: Callable[..., Surface]) -> Callable[..., Surface]:
+        if name in _REGISTRY:
+            raise ValueError(f"a surface named {name!r} is already registered")
+        _REGISTRY[name] = factory
+        return factory
+
+    return decorate
+
+
+def surface(name: str, **params: Any) -> Surface:
+    """Build the registered surface ``name`` with its parameters.
+
+    Examples
+    --------
+    >>> import lossviz
+    >>> s = lossviz.surface("rosenbrock", a=1.0, b=100.0)
+    >>> float(s([1.0, 1.0]))
+    0.0
+    """
+    if isinstance(name, Surface):
+        if params:
+            raise ValueError("parameters cannot be applied to an already built Surface")
+        return name
+    if name not in _REGISTRY:
+        raise ValueError(f"unknown surface {name!r}; choose one of {', '.join(surface_names())}")
+    factory = _REGISTRY[name]
+    allowed = list(inspect.signature(factory).parameters)
+    unknown = [k for k in params if k not in allowed]
+    if unknown:
+        raise ValueError(
+            f"surface {name!r} has no parameter {', '.join(map(repr, unknown))}; "
+            f"its parameters are: {', '.join(allowed) or '(none)'}"
+        )
+    return factory(**params)
+
+
+def surface_names() -> list[str]:
+    """Names of every registered surface and model, in registration order."""
+    return list(_REGISTRY)
+
+
+__all__ = ["Surface", "surface", "surface_names", "register", "as_points", "check_bounds", "anp"]
