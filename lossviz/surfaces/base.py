@@ -148,8 +148,7 @@ class Surface:
         """
         p = as_points(p)
         rows = [
-            elementwise_grad(lambda q, i=i: self._autograd_gradient(q)[..., i])(p)
-            for i in range(2)
+            elementwise_grad(lambda q, i=i: self._autograd_gradient(q)[..., i])(p) for i in range(2)
         ]
         return np.stack([np.asarray(r, dtype=np.float64) for r in rows], axis=-2)
 
@@ -225,8 +224,9 @@ class Surface:
         surface = cls(name, f, bounds, minima=minima, start=start, description=description)
         probe = np.stack([surface.start, surface.start * 0.5 + 0.1, surface.start * 0.0], axis=0)
         try:
-            values = np.asarray(surface._value(probe), dtype=np.float64)
-            grads = np.asarray(surface._gradient(probe), dtype=np.float64)
+            with np.errstate(all="ignore"):  # a kink at a probe point is no error
+                values = np.asarray(surface._value(probe), dtype=np.float64)
+                grads = np.asarray(surface._gradient(probe), dtype=np.float64)
         except Exception as exc:
             raise ValueError(
                 f"f(x, y) failed on a batch of 3 points ({type(exc).__name__}: {exc}); f must "

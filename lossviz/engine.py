@@ -1,0 +1,364 @@
+"""The descent engine: run many optimizers from many starts in lockstep.
+
+All runs advance together with one gradient evaluation per step for the whole
+batch. The optimizers that are instances of the moment rule (gd, momentum,
+nesterov, adagrad, rmsprop, adam; see `lossviz.optimizers.moments`) advance in
+one array operation per step with per-run coefficients; any other optimizer
+(newton, or a user's own ``init``/``update`` pair) is stepped on its own slice
+of the batch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from lossviz.optimizers.base import Optimizer, optimizer
+from lossviz.optimizers.moments import moment_step, step_factors
+from lossviz.surfaces.base import Surface, as_points, surface
+
+FAR = 10.0
+"""A run is diverged once it is more than ``FAR`` times the bounds' width outside them."""
+
+OptimizerSpec = Optimizer | str
+Optimizers = OptimizerSpec | Sequence[OptimizerSpec] | Mapping[str, OptimizerSpec]
+
+
+@dataclass(frozen=True, eq=False)
+class Run:
+    """The result of `descend`. Runs are ordered optimizer-major: all starts of
+    the first optimizer, then all starts of the second, and so on.
+
+    Attributes
+    ----------
+    path
+        Positions, shape (runs, steps + 1, 2); ``path[:, 0]`` are the starts.
+        Entries after a divergence are NaN.
+    loss
+        Loss along each path, shape (runs, steps + 1); NaN after a divergence.
+    names
+        The optimizer label of each run, length runs.
+    diverged
+        Whether each run diverged, shape (runs,) bool.
+    diverged_step
+        The first path index that diverged (non-finite, or far outside the
+        bounds), shape (runs,); -1 where the run did not diverge.
+    labels
+        One label per optimizer, in order.
+    optimizers
+        The optimizers, one per label.
+    starts
+        The distinct start points, shape (k, 2).
+    surface
+        The surface the runs descended.
+    """
+
+    path: np.ndarray
+    loss: np.ndarray
+    names: list[str]
+    diverged: np.ndarray
+    diverged_step: np.ndarray
+    labels: list[str]
+    optimizers: list[Optimizer]
+    starts: np.ndarray
+    surface: Surface
+
+    @property
+    def steps(self) -> int:
+        """Number of steps (updates) of each run."""
+        return self.path.shape[1] - 1
+
+    def __len__(self) -> int:
+        return self.path.shape[0]
+
+    def runs_of(self, label: str) -> np.ndarray:
+        """Indices of the runs made by the optimizer ``label``, shape (k,)."""
+        if label not in self.labels:
+            raise KeyError(f"no optimizer {label!r} in this run; it has {', '.join(self.labels)}")
+        i = self.labels.index(label)
+        k = len(self.starts)
+        return np.arange(i * k, (i + 1) * k)
+
+    @property
+    def final(self) -> np.ndarray:
+        """The last finite position of each run, shape (runs, 2)."""
+        last = np.where(self.diverged, self.diverged_step - 1, self.steps)
+        return self.path[np.arange(len(self)), last]
+
+    @property
+    def final_loss(self) -> np.ndarray:
+        """Loss at the last finite position of each run, shape (runs,)."""
+        last = np.where(self.diverged, self.diverged_step - 1, self.steps)
+        return self.loss[np.arange(len(self)), last]
+
+    def convergence_step(self, tol: float | None = None) -> np.ndarray:
+        """First step after which each run stays within ``tol`` of where it ends, shape (runs,).
+
+        A run counts as converged only if it did not diverge, settles (its last
+        tenth of steps stays within ``tol`` of its end), and, where the surface
+        lists minima, ends within ``tol`` of one. Others get -1. ``tol``
+        defaults to 1e-3 times the diagonal of the surface's bounds.
+        """
+        if tol is None:
+            (xmin, xmax), (ymin, ymax) = self.surface.bounds
+            tol = 1e-3 * float(np.hypot(xmax - xmin, ymax - ymin))
+        final = self.final
+        with np.errstate(invalid="ignore"):
+            near_end = np.linalg.norm(self.path - final[:, None, :], axis=-1) < tol
+        # The first index from which every later point is near the end.
+        outside = ~near_end
+        first_near = np.where(
+            outside.any(axis=1), self.steps + 1 - np.argmax(outside[:, ::-1], axis=1), 0
+        )
+        settled = first_near <= self.steps - max(1, self.steps // 10)
+        converged = ~self.diverged & settled
+        if len(self.surface.minima):
+            _, distance = self.surface.nearest_minimum(final)
+            converged &= distance < tol
+        return np.where(converged, first_near, -1)
+
+
+def _as_optimizers(optimizers: Optimizers) -> tuple[list[str], list[Optimizer]]:
+    if isinstance(optimizers, Mapping):
+        items = [(str(k), optimizer(v)) for k, v in optimizers.items()]
+    else:
+        if isinstance(optimizers, str | Optimizer):
+            optimizers = [optimizers]
+        try:
+            built = [optimizer(o) for o in optimizers]
+        except TypeError as exc:
+            raise TypeError(
+                "optimizers must be an optimizer, a name, a sequence of them, or a mapping "
+                f"label -> optimizer; got {optimizers!r}"
+            ) from exc
+        seen: dict[str, int] = {}
+        items = []
+        for o in built:
+            seen[o.name] = seen.get(o.name, 0) + 1
+            label = o.name if seen[o.name] == 1 else f"{o.name} ({seen[o.name]})"
+            items.append((label, o))
+    if not items:
+        raise ValueError("optimizers is empty: give at least one optimizer")
+    return [label for label, _ in items], [o for _, o in items]
+
+
+def _learning_rates(schedule: Any, steps: int, label: str) -> np.ndarray:
+    """The schedule evaluated at t = 0 .. steps - 1, shape (steps,)."""
+    t = np.arange(steps)
+    try:
+        values = np.broadcast_to(np.asarray(schedule(t), dtype=np.float64), (steps,))
+    except Exception:  # a schedule written for integer t only
+        values = np.array([float(schedule(int(i))) for i in t], dtype=np.float64)
+    bad = ~np.isfinite(values) | (values < 0)
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise ValueError(
+            f"the learning rate of {label} must be finite and >= 0 at every step; "
+            f"its schedule gives {values[i]!r} at step {i}"
+        )
+    return values
+
+
+def _check_count(value: Any, what: str, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
+        raise ValueError(f"{what} must be an integer >= {minimum}; got {value!r}")
+    return int(value)
+
+
+def descend(
+    surface_or_name: Surface | str,
+    optimizers: Optimizers,
+    start: Any = None,
+    steps: int = 500,
+    noise: float = 0.0,
+    batch_size: int | None = None,
+    seed: int = 0,
+) -> Run:
+    """Run every optimizer from every start over a surface.
+
+    Parameters
+    ----------
+    surface_or_name
+        A `Surface` or a registered name.
+    optimizers
+        One optimizer (or name), a sequence, or a mapping label -> optimizer.
+    start
+        One point (2,) or several (k, 2); default the surface's ``start``.
+    steps
+        Number of updates per run.
+    noise
+        Standard deviation of Gaussian noise added to every gradient (seeded):
+        stochastic gradient descent on any surface.
+    batch_size
+        On a model surface (`lossviz.models`), use the gradient of a seeded
+        random mini-batch of this many training examples at every step (one
+        batch per step, shared by all runs).
+    seed
+        Seed of the noise and the mini-batches.
+
+    Returns
+    -------
+    Run
+        ``path`` (runs, steps + 1, 2), ``loss`` (runs, steps + 1) and the rest;
+        runs are optimizer-major (runs = optimizers x starts). A diverging run
+        stops: NaN from its first bad point on, and ``diverged`` says so.
+
+    Examples
+    --------
+    >>> import lossviz
+    >>> run = lossviz.descend("quadratic", ["gd", "adam"], start=(2.0, 1.0), steps=50)
+    >>> run.path.shape, run.names
+    ((2, 51, 2), ['gd', 'adam'])
+    """
+    s = surface(surface_or_name) if isinstance(surface_or_name, str) else surface_or_name
+    if not isinstance(s, Surface):
+        raise TypeError(f"surface must be a Surface or a registered name; got {s!r}")
+    labels, opts = _as_optimizers(optimizers)
+    steps = _check_count(steps, "steps", 0)
+    if batch_size is not None:
+        batch_size = _check_count(batch_size, "batch_size", 1)
+    try:
+        noise = float(noise)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"noise must be a number >= 0; got {noise!r}") from exc
+    if not np.isfinite(noise) or noise < 0:
+        raise ValueError(f"noise must be a finite number >= 0; got {noise!r}")
+    starts = as_points(s.start if start is None else start, "start").reshape(-1, 2)
+    if len(starts) == 0 or not np.all(np.isfinite(starts)):
+        raise ValueError(f"start must be finite points of shape (2,) or (k, 2); got {start!r}")
+    k = len(starts)
+
+    # Internal order: moment-rule optimizers first (advanced together), then the others.
+    fused = [i for i, o in enumerate(opts) if o.moments is not None]
+    others = [i for i, o in enumerate(opts) if o.moments is None]
+    order = fused + others
+    n_fused = len(fused) * k
+    runs = len(opts) * k
+
+    rng = np.random.default_rng(seed)
+    path = np.empty((runs, steps + 1, 2))
+    p = np.concatenate([starts] * len(order), axis=0)
+    path[:, 0] = p
+
+    if fused:
+        factors = _FusedFactors([opts[i] for i in fused], [labels[i] for i in fused], k, steps)
+        m = np.zeros((n_fused, 2))
+        s_ = np.zeros((n_fused, 2))
+    other_states = [
+        opts[i].init(p[n_fused + j * k : n_fused + (j + 1) * k]) for j, i in enumerate(others)
+    ]
+
+    gradient = s._grad_unchecked
+    with np.errstate(all="ignore"):
+        for t in range(steps):
+            if batch_size is None:
+                g = gradient(p)
+            else:
+                g = s.stochastic_grad(p, batch_size, rng)
+            if noise:
+                g = g + noise * rng.standard_normal(g.shape)
+            if fused:
+                k_g, k_m, r = factors.at(t)
+                step, m, s_ = moment_step(
+                    g if n_fused == runs else g[:n_fused],
+                    m,
+                    s_,
+                    k_g,
+                    k_m,
+                    r,
+                    factors.e,
+                    factors.a_m,
+                    factors.a_s,
+                    factors.uses_m,
+                    factors.uses_s,
+                )
+                if n_fused < runs:
+                    step = np.concatenate([step, np.zeros((runs - n_fused, 2))])
+            else:
+                step = np.zeros_like(p)
+            for j, i in enumerate(others):
+                rows = slice(n_fused + j * k, n_fused + (j + 1) * k)
+                extra = {"hessian": s.hessian(p[rows])} if opts[i].needs_hessian else {}
+                step_j, other_states[j] = opts[i].update(g[rows], other_states[j], p[rows], **extra)
+                step[rows] = step_j
+            p = p + step
+            path[:, t + 1] = p
+
+        if others and fused and order != sorted(order):
+            # Back to optimizer-major order as the caller gave the optimizers.
+            inverse = np.argsort(order, kind="stable")
+            path = path.reshape(len(order), k, steps + 1, 2)[inverse].reshape(runs, steps + 1, 2)
+        loss = np.asarray(s._value_unchecked(path), dtype=np.float64)
+
+        (xmin, xmax), (ymin, ymax) = s.bounds
+        wx, wy = FAR * (xmax - xmin), FAR * (ymax - ymin)
+        centre = np.array([(xmin + xmax) / 2, (ymin + ymax) / 2])
+        reach = np.array([(xmax - xmin) / 2 + wx, (ymax - ymin) / 2 + wy])
+        # NaN compares False, so non-finite points count as outside too.
+        inside = (np.abs(path - centre) <= reach).all(axis=-1)
+        bad = ~(inside & np.isfinite(loss))
+    diverged = bad.any(axis=1)
+    diverged_step = np.where(diverged, np.argmax(bad, axis=1), -1)
+    after = np.arange(steps + 1) >= np.where(diverged, diverged_step, steps + 1)[:, None]
+    path[after] = np.nan
+    loss[after] = np.nan
+
+    return Run(
+        path=path,
+        loss=loss,
+        names=[label for label in labels for _ in range(k)],
+        diverged=diverged,
+        diverged_step=diverged_step,
+        labels=labels,
+        optimizers=opts,
+        starts=starts,
+        surface=s,
+    )
+
+
+class _FusedFactors:
+    """The moment rule's factors for every fused run (see `lossviz.optimizers.moments`).
+
+    Constants have shape (n, 2); the per-step factors ``k_g, k_m, r`` are
+    precomputed as (steps, n, 2) tables for small batches, where matching
+    shapes avoid numpy's broadcasting overhead, and expanded from
+    (steps, optimizers) tables step by step for large ones, to bound memory.
+    """
+
+    FULL_TABLES_UP_TO = 256 * 1024  # elements per table
+
+    def __init__(self, opts: list[Optimizer], labels: list[str], k: int, steps: int) -> None:
+        moments = [o.moments for o in opts]
+        t = np.arange(steps)
+        columns = []
+        for mo, label in zip(moments, labels, strict=True):
+            lr = _learning_rates(mo.lr, steps, label)
+            columns.append([np.broadcast_to(f, (steps,)) for f in step_factors(mo, lr, t)])
+        # (3, steps, optimizers): k_g, k_m, r.
+        tables = np.stack([np.stack(c, axis=-1) for c in zip(*columns, strict=True)])
+        self.k = k
+        self.n = len(opts) * k
+        self.full = steps * self.n * 2 <= self.FULL_TABLES_UP_TO
+        if self.full:
+            self.tables = np.repeat(tables, k, axis=2)[..., None].repeat(2, axis=-1)
+        else:
+            self.tables = tables
+
+        def per_run(values: list[float]) -> np.ndarray:
+            return np.repeat(np.asarray(values, dtype=np.float64), k)[:, None].repeat(2, axis=1)
+
+        self.a_m = per_run([mo.a_m for mo in moments])
+        self.a_s = per_run([mo.a_s for mo in moments])
+        self.e = per_run([mo.eps if mo.adaptive else 1.0 for mo in moments])
+        self.uses_m = any(mo.c_m != 0.0 for mo in moments)
+        self.uses_s = any(mo.adaptive for mo in moments)
+
+    def at(self, t: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(k_g, k_m, r)`` for step ``t``, each broadcastable to (n, 2)."""
+        tables = self.tables
+        if self.full:
+            return tables[0, t], tables[1, t], tables[2, t]
+        return tuple(np.repeat(tables[i, t], self.k)[:, None] for i in range(3))

@@ -1,0 +1,179 @@
+"""The engine: shapes, lockstep batches equal single runs, divergence, noise, errors."""
+
+import warnings
+
+import autograd.numpy as anp
+import numpy as np
+import pytest
+
+import lossviz
+from lossviz import Optimizer, Surface, descend
+from lossviz.optimizers import adam, gd, momentum, nesterov, newton, rmsprop
+
+
+@pytest.fixture
+def bowl():
+    """f = (x^2 + 10 y^2) / 2: Hessian diag(1, 10), minimum at the origin."""
+    return Surface.from_function(
+        lambda x, y: 0.5 * (x**2 + 10 * y**2), ((-3, 3), (-3, 3)), minima=[(0, 0)],
+        start=(2.0, 1.0), name="bowl",
+    )
+
+
+def manual_run(surface, opt, start, steps):
+    """The plain loop an optimizer defines: the reference for the engine."""
+    p = np.asarray(start, dtype=float)
+    state = opt.init(p)
+    path = [p]
+    for _ in range(steps):
+        extra = {"hessian": surface.hessian(p)} if opt.needs_hessian else {}
+        step, state = opt.update(surface.grad(p), state, p, **extra)
+        p = p + step
+        path.append(p)
+    return np.array(path)
+
+
+def test_shapes_and_order(bowl):
+    starts = np.array([[2.0, 1.0], [-1.0, 2.0], [0.5, -2.5]])
+    run = descend(bowl, [gd(0.1), adam(0.1)], start=starts, steps=20)
+    assert run.path.shape == (6, 21, 2)
+    assert run.loss.shape == (6, 21)
+    assert run.names == ["gd"] * 3 + ["adam"] * 3
+    assert run.labels == ["gd", "adam"]
+    assert run.diverged.shape == (6,) and not run.diverged.any()
+    np.testing.assert_array_equal(run.path[:, 0], np.concatenate([starts, starts]))
+    np.testing.assert_allclose(run.loss, bowl(run.path))
+    np.testing.assert_array_equal(run.runs_of("adam"), [3, 4, 5])
+    assert len(run) == 6 and run.steps == 20
+
+
+def test_default_start_is_the_surface_start(bowl):
+    run = descend(bowl, "gd", steps=3)
+    np.testing.assert_array_equal(run.path[0, 0], bowl.start)
+
+
+@pytest.mark.parametrize(
+    "opts",
+    [
+        [gd(0.05), momentum(0.05), nesterov(0.05), adam(0.1)],
+        [rmsprop(0.05), newton(0.5), gd(0.05)],  # fused and stepped-alone runs interleaved
+    ],
+    ids=["moment-rule", "mixed"],
+)
+def test_batch_equals_single_runs(bowl, opts):
+    starts = np.array([[2.0, 1.0], [-1.0, 2.0], [0.5, -2.5], [2.9, 2.9]])
+    run = descend(bowl, opts, start=starts, steps=60)
+    for i, opt in enumerate(opts):
+        for j, start in enumerate(starts):
+            np.testing.assert_allclose(
+                run.path[i * len(starts) + j], manual_run(bowl, opt, start, 60),
+                rtol=1e-13, atol=1e-15,
+            )
+
+
+def test_custom_optimizer_pair(bowl):
+    def init(params):
+        return 0
+
+    def update(grad, state, params):
+        return -0.1 * np.sign(grad), state + 1
+
+    sign_descent = Optimizer(init, update, name="sign")
+    run = descend(bowl, {"signs": sign_descent, "plain": "gd"}, start=(1.0, 1.0), steps=3)
+    assert run.labels == ["signs", "plain"]
+    np.testing.assert_allclose(run.path[0, -1], [0.7, 0.7])
+
+
+def test_duplicate_names_get_distinct_labels(bowl):
+    run = descend(bowl, [adam(0.1), adam(0.01)], steps=2)
+    assert run.labels == ["adam", "adam (2)"]
+
+
+def test_schedule_drives_the_learning_rate(bowl):
+    opt = gd(lr=lambda t: 0.1 / (1 + t))
+    run = descend(bowl, opt, start=(1.0, 0.0), steps=3)
+    # x <- x (1 - lr_t): 1 * 0.9 * 0.95 * (1 - 0.1/3)
+    np.testing.assert_allclose(run.path[0, -1, 0], 0.9 * 0.95 * (1 - 0.1 / 3))
+
+
+def test_divergence_is_data_not_an_exception(bowl):
+    # Largest stable gd rate is 2 / 10 = 0.2; 0.25 diverges along y.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        run = descend(bowl, [gd(0.25), gd(0.15)], start=(1.0, 1.0), steps=400)
+    assert run.diverged.tolist() == [True, False]
+    n = run.diverged_step[0]
+    assert 0 < n < 400 and run.diverged_step[1] == -1
+    assert np.isnan(run.path[0, n:]).all() and np.isnan(run.loss[0, n:]).all()
+    assert np.isfinite(run.path[0, :n]).all()
+    # It stopped because it left the region far around the bounds.
+    assert np.abs(run.path[0, n - 1]).max() <= 3 + 60
+    np.testing.assert_allclose(run.final[0], run.path[0, n - 1])
+
+
+def test_non_finite_gradient_diverges_quietly():
+    s = Surface.from_function(lambda x, y: anp.sqrt(x**2 + y**2) ** 3, ((-1, 1), (-1, 1)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        run = descend(s, gd(1e6), start=(0.5, 0.5), steps=50)
+    assert run.diverged[0]
+
+
+def test_noise_is_seeded(bowl):
+    a = descend(bowl, gd(0.1), steps=30, noise=0.5, seed=1)
+    b = descend(bowl, gd(0.1), steps=30, noise=0.5, seed=1)
+    c = descend(bowl, gd(0.1), steps=30, noise=0.5, seed=2)
+    clean = descend(bowl, gd(0.1), steps=30)
+    np.testing.assert_array_equal(a.path, b.path)
+    assert not np.allclose(a.path, c.path)
+    assert not np.allclose(a.path, clean.path)
+    np.testing.assert_array_equal(descend(bowl, gd(0.1), steps=30, noise=0.0, seed=5).path,
+                                  clean.path)
+
+
+def test_convergence_step(bowl):
+    run = descend(bowl, [gd(0.15), gd(1e-4), gd(0.5)], start=(2.0, 1.0), steps=300)
+    steps = run.convergence_step()
+    assert 0 < steps[0] < 300  # converged
+    assert steps[1] == -1  # far too slow
+    assert steps[2] == -1  # diverged
+    tol = 1e-3 * np.hypot(6, 6)
+    assert np.linalg.norm(run.path[0, steps[0] :], axis=-1).max() < tol
+
+
+def test_named_surface_and_string_optimizers():
+    run = descend("quadratic", ["gd", "adam"], steps=5)
+    assert run.surface.name == "quadratic" and run.labels == ["gd", "adam"]
+
+
+def test_zero_steps(bowl):
+    run = descend(bowl, "adam", steps=0)
+    assert run.path.shape == (1, 1, 2)
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        ({"steps": -1}, ValueError, "steps must be an integer >= 0"),
+        ({"steps": 2.5}, ValueError, "steps must be an integer >= 0"),
+        ({"noise": -0.1}, ValueError, "noise must be a finite number >= 0"),
+        ({"noise": "lots"}, ValueError, "noise must be a number"),
+        ({"start": (1.0, 2.0, 3.0)}, ValueError, "trailing coordinate axis of length 2"),
+        ({"start": (np.nan, 0.0)}, ValueError, "start must be finite"),
+        ({"optimizers": []}, ValueError, "optimizers is empty"),
+        ({"optimizers": "sgd9000"}, ValueError, "unknown optimizer 'sgd9000'"),
+        ({"optimizers": 3.0}, TypeError, "optimizers must be"),
+        ({"batch_size": 4}, ValueError, "batch_size needs a model surface"),
+        ({"batch_size": 0}, ValueError, "batch_size must be an integer >= 1"),
+        ({"optimizers": gd(lambda t: -1.0 + t)}, ValueError, "learning rate of gd must be"),
+    ],
+)
+def test_bad_arguments(bowl, kwargs, error, match):
+    kwargs = {"optimizers": "gd", "steps": 5} | kwargs
+    with pytest.raises(error, match=match):
+        descend(bowl, **kwargs)
+
+
+def test_unknown_surface():
+    with pytest.raises(ValueError, match="unknown surface 'nope'; choose one of"):
+        descend("nope", "gd")
