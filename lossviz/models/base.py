@@ -1,0 +1,277 @@
+"""`ModelSurface`: the loss of a tiny model over its two weights, computed from its own data.
+
+A model surface is a `Surface` whose two coordinates are the weights ``p = (w1, w2)``
+of a small model and whose height is the model's mean loss over a training set.
+It also keeps a held-out split (to show over- and under-fitting) and can draw
+mini-batches (to show stochastic gradient descent).
+
+Shapes: weights carry a trailing axis of length 2, ``(2,)``, ``(n, 2)`` or
+``(h, w, 2)``, like every surface point; the data are ``x`` of shape ``(m,)`` (one
+feature) or ``(m, 2)`` (two features) and ``y`` of shape ``(m,)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import autograd.numpy as anp
+import numpy as np
+from autograd import elementwise_grad, grad, hessian
+
+from lossviz.surfaces.base import Bounds, LossFunction, Surface, as_points
+
+Model = Callable[[Any, Any, np.ndarray], Any]
+"""``model(w1, w2, x) -> output``: weights (..., 1) broadcast against inputs x (m,) or (m, 2),
+giving outputs (..., m). Written with ``autograd.numpy``."""
+
+ExampleLoss = Callable[[Any, Any, np.ndarray, np.ndarray], Any]
+"""``example_loss(w1, w2, x, y) -> losses``: one loss per example, shape (..., m), for weights
+(..., 1). Written with ``autograd.numpy`` so that autograd can differentiate it."""
+
+
+def mean_loss(example_loss: ExampleLoss, x: np.ndarray, y: np.ndarray) -> LossFunction:
+    """The mean of ``example_loss`` over the data, as a surface function ``f(w1, w2)``.
+
+    ``f(w1, w2) = (1/m) sum_i example_loss(w1, w2, x_i, y_i)``, elementwise over
+    weights of any equal shape (...); the result has shape (...).
+    """
+
+    def loss(w1, w2):
+        return anp.mean(example_loss(w1[..., None], w2[..., None], x, y), axis=-1)
+
+    return loss
+
+
+class ModelSurface(Surface):
+    """The training loss of a two-weight model, with its data.
+
+    Parameters
+    ----------
+    name
+        Registry name, e.g. ``"linear_regression"``.
+    model
+        ``model(w1, w2, x) -> output`` (see `Model`); what `predict` returns.
+    example_loss
+        ``example_loss(w1, w2, x, y) -> losses (..., m)`` (see `ExampleLoss`).
+        The surface height is its mean over the training split.
+    train, heldout
+        ``(x, y)`` pairs: inputs (m,) or (m, 2) and targets (m,). The held-out
+        split may be empty.
+    bounds, minima, start, params, description
+        As for `Surface`.
+
+    Attributes
+    ----------
+    x_train, y_train, x_heldout, y_heldout
+        The data, read-only float64 arrays.
+
+    Examples
+    --------
+    >>> import lossviz.models
+    >>> s = lossviz.models.linear_regression(noise=0.0, true_w=2.0, true_b=-1.0)
+    >>> s.minima.round(6).tolist(), float(s([2.0, -1.0]))
+    ([[2.0, -1.0]], 0.0)
+    """
+
+    def __init__(
+        self,
+        name: str,
+        model: Model,
+        example_loss: ExampleLoss,
+        train: tuple[np.ndarray, np.ndarray],
+        heldout: tuple[np.ndarray, np.ndarray],
+        bounds: Bounds,
+        *,
+        minima: Sequence[Sequence[float]] | np.ndarray = (),
+        start: Sequence[float] | np.ndarray | None = None,
+        params: dict[str, Any] | None = None,
+        description: str = "",
+    ) -> None:
+        self.x_train, self.y_train = (_read_only(a) for a in train)
+        self.x_heldout, self.y_heldout = (_read_only(a) for a in heldout)
+        if len(self.x_train) != len(self.y_train) or len(self.x_heldout) != len(self.y_heldout):
+            raise ValueError("each split needs as many inputs x as targets y")
+        super().__init__(
+            name,
+            mean_loss(example_loss, self.x_train, self.y_train),
+            bounds,
+            minima=minima,
+            start=start,
+            params=params,
+            description=description,
+        )
+        self._model = model
+        self._example_loss = example_loss
+        self._batch_gradient = elementwise_grad(self._loss_on, 0)
+
+    def _loss_on(self, p, x, y):
+        """Mean loss of weights ``p`` (..., 2) over the examples ``x``, ``y``; shape (...)."""
+        return anp.mean(self._example_loss(p[..., 0:1], p[..., 1:2], x, y), axis=-1)
+
+    def predict(self, p: Any, x: Any) -> np.ndarray:
+        """The model's output for weights ``p`` (..., 2) at inputs ``x`` (m,) or (m, 2).
+
+        Returns shape (..., m): one row of outputs per weight point.
+        """
+        p = as_points(p)
+        x = np.asarray(x, dtype=np.float64)
+        return np.asarray(self._model(p[..., 0:1], p[..., 1:2], x), dtype=np.float64)
+
+    def heldout_loss(self, p: Any) -> np.ndarray:
+        """Mean loss over the held-out split at weights ``p`` (..., 2), shape (...).
+
+        NaN everywhere if the surface was built with ``holdout=0``.
+        """
+        p = as_points(p)
+        if len(self.y_heldout) == 0:
+            return np.full(p.shape[:-1], np.nan)
+        return np.asarray(self._loss_on(p, self.x_heldout, self.y_heldout), dtype=np.float64)
+
+    def stochastic_grad(self, p: Any, batch_size: int, rng: np.random.Generator) -> np.ndarray:
+        """Gradient of the mean loss over one random mini-batch, shape (..., 2).
+
+        ``batch_size`` training examples are drawn without replacement by ``rng``;
+        one batch per call, shared by every point of ``p`` (..., 2). With
+        ``batch_size`` equal to the number of training examples this is the
+        full gradient `grad`; averaged over batches it is the full gradient too.
+
+        Raises
+        ------
+        ValueError
+            If ``batch_size`` is not an integer in [1, number of training examples].
+        """
+        p = as_points(p)
+        n_train = len(self.y_train)
+        if (
+            isinstance(batch_size, bool)
+            or not isinstance(batch_size, int | np.integer)
+            or not 1 <= batch_size <= n_train
+        ):
+            raise ValueError(
+                f"batch_size must be an integer in [1, {n_train}] (the number of training "
+                f"examples); got {batch_size!r}"
+            )
+        if not isinstance(rng, np.random.Generator):
+            raise TypeError(f"rng must be a numpy.random.Generator; got {rng!r}")
+        batch = rng.choice(n_train, size=int(batch_size), replace=False)
+        gradient = self._batch_gradient(p, self.x_train[batch], self.y_train[batch])
+        return np.asarray(gradient, dtype=np.float64)
+
+    def __repr__(self) -> str:
+        params = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
+        return (
+            f"<ModelSurface {self.name}({params}) n_train={len(self.y_train)} "
+            f"n_heldout={len(self.y_heldout)} bounds={self.bounds}>"
+        )
+
+
+def _read_only(a: Any) -> np.ndarray:
+    # The minima were computed from these arrays; editing them in place would silently
+    # make the surface lie, so they are frozen.
+    arr = np.array(a, dtype=np.float64)
+    arr.flags.writeable = False
+    return arr
+
+
+# -- helpers for the factories ------------------------------------------------------------------
+def check_count(value: Any, what: str, minimum: int) -> int:
+    """Return ``value`` as an int, or raise ValueError naming ``what`` unless it is >= minimum."""
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
+        raise ValueError(f"{what} must be an integer >= {minimum}; got {value!r}")
+    return int(value)
+
+
+def check_finite(value: Any, what: str) -> float:
+    """Return ``value`` as a float, or raise ValueError naming ``what`` if it is not finite."""
+    try:
+        x = float(value)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{what} must be a finite number; got {value!r}") from exc
+    if not np.isfinite(x):
+        raise ValueError(f"{what} must be a finite number; got {value!r}")
+    return x
+
+
+def split(
+    x: np.ndarray, y: np.ndarray, holdout: Any
+) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """Split examples drawn independently into ``(train, heldout)`` pairs ``(x, y)``.
+
+    The last ``round(holdout * m)`` of the ``m`` examples are held out. Because
+    the examples are independent draws, this is as good as a random split.
+
+    Raises
+    ------
+    ValueError
+        If ``holdout`` is not in [0, 1) or fewer than 2 training examples remain.
+    """
+    try:
+        fraction = float(holdout)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"holdout must be a number in [0, 1); got {holdout!r}") from exc
+    if not 0.0 <= fraction < 1.0:
+        raise ValueError(f"holdout must be a number in [0, 1); got {holdout!r}")
+    n_train = len(y) - int(round(fraction * len(y)))
+    if n_train < 2:
+        raise ValueError(
+            f"holdout={holdout!r} of n={len(y)} examples leaves {n_train} for training; "
+            "at least 2 are needed (raise n or lower holdout)"
+        )
+    return (x[:n_train], y[:n_train]), (x[n_train:], y[n_train:])
+
+
+def newton_minimum(
+    loss: LossFunction, guess: Sequence[float] | np.ndarray, *, steps: int = 100
+) -> np.ndarray:
+    """Polish ``guess`` (2,) into a minimum of ``loss(w1, w2)`` by damped Newton steps.
+
+    Each step solves ``(H + mu I) d = -g`` with ``mu`` just large enough to make
+    the matrix positive definite, and halves ``d`` until the loss does not rise.
+    Gradient ``g`` and Hessian ``H`` come from autograd.
+
+    Returns
+    -------
+    The minimum, shape (2,).
+
+    Raises
+    ------
+    ValueError
+        If no point with zero gradient and positive definite Hessian is reached.
+    """
+
+    def objective(q):
+        return loss(q[0:1], q[1:2])[0]
+
+    gradient, curvature = grad(objective), hessian(objective)
+    p = np.asarray(guess, dtype=np.float64).copy()
+    for _ in range(steps):
+        g, h = gradient(p), curvature(p)
+        if np.linalg.norm(g) < 1e-13:
+            break
+        shift = max(0.0, 1e-9 - np.linalg.eigvalsh(h)[0])
+        d = np.linalg.solve(h + shift * np.eye(2), -g)
+        value = objective(p)
+        while objective(p + d) > value and np.linalg.norm(d) > 1e-15:
+            d = d / 2
+        p = p + d
+    if not (np.linalg.norm(gradient(p)) < 1e-8 and np.linalg.eigvalsh(curvature(p))[0] > 0):
+        raise ValueError(
+            f"could not locate the loss minimum near {np.round(guess, 3).tolist()} "
+            "for these parameters; try another seed or less noise"
+        )
+    return p
+
+
+def frame(points: Any, margin: float) -> Bounds:
+    """Bounds ``((xmin, xmax), (ymin, ymax))`` around ``points`` (k, 2), ``margin`` on every side.
+
+    The edges are rounded outwards to multiples of 0.5 so that the axes read well.
+    """
+    points = np.asarray(points, dtype=np.float64).reshape(-1, 2)
+    low = np.floor(2 * (points.min(axis=0) - margin)) / 2
+    high = np.ceil(2 * (points.max(axis=0) + margin)) / 2
+    return ((float(low[0]), float(high[0])), (float(low[1]), float(high[1])))
+
+
+__all__ = ["ModelSurface", "mean_loss", "newton_minimum"]

@@ -1,0 +1,91 @@
+"""Linear regression ``y = w x + b`` fitted by mean squared error."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from lossviz.models.base import ModelSurface, check_count, check_finite, frame, split
+from lossviz.optimizers.base import check_positive
+from lossviz.surfaces.base import register
+
+
+def _line(w, b, x):
+    return w * x + b
+
+
+def _squared_error(w, b, x, y):
+    return (w * x + b - y) ** 2
+
+
+@register("linear_regression")
+def linear_regression(
+    n: int = 40,
+    noise: float = 0.5,
+    true_w: float = 2.0,
+    true_b: float = -1.0,
+    holdout: float = 0.25,
+    seed: int = 0,
+) -> ModelSurface:
+    """Fit a straight line to noisy points: the mean squared error over slope and intercept.
+
+    The data are ``n`` points ``x_i ~ Uniform(-1, 3)``,
+    ``y_i = true_w x_i + true_b + noise * e_i`` with ``e_i ~ Normal(0, 1)``, drawn
+    with ``numpy.random.default_rng(seed)``; the last ``round(holdout * n)`` are held
+    out. The surface over ``p = (w, b)`` is
+
+    ``L(w, b) = (1/m) sum_i (w x_i + b - y_i)^2``
+
+    over the ``m`` training points: a quadratic bowl. Because the inputs are not
+    centred on zero, slope and intercept trade off and the bowl is a tilted,
+    elongated ellipse. Its minimum is the least-squares fit
+    ``w* = cov(x, y) / var(x)``, ``b* = mean(y) - w* mean(x)``.
+
+    Parameters
+    ----------
+    n
+        Number of points, training and held-out together.
+    noise
+        Standard deviation of the noise added to ``y`` (>= 0).
+    true_w, true_b
+        The line the data are drawn around.
+    holdout
+        Fraction of points held out, in [0, 1).
+    seed
+        Seed of the random generator (an integer >= 0).
+
+    Examples
+    --------
+    >>> s = linear_regression(seed=0)
+    >>> s.x_train.shape, s.x_heldout.shape
+    ((30,), (10,))
+    >>> s.predict([2.0, -1.0], [0.0, 1.0]).tolist()
+    [-1.0, 1.0]
+    """
+    n = check_count(n, "n", 3)
+    noise = check_positive(noise, "noise", allow_zero=True)
+    true_w, true_b = check_finite(true_w, "true_w"), check_finite(true_b, "true_b")
+    rng = np.random.default_rng(check_count(seed, "seed", 0))
+    x = rng.uniform(-1.0, 3.0, n)
+    y = true_w * x + true_b + noise * rng.standard_normal(n)
+    train, heldout = split(x, y, holdout)
+
+    x_train, y_train = train
+    slope = np.mean((x_train - x_train.mean()) * (y_train - y_train.mean())) / np.var(x_train)
+    minimum = np.array([slope, y_train.mean() - slope * x_train.mean()])
+    # A flat line through the wrong side: the path to the fit runs along the valley.
+    start = minimum + np.array([-2.5, 3.0])
+    return ModelSurface(
+        "linear_regression",
+        _line,
+        _squared_error,
+        train,
+        heldout,
+        frame([minimum, start], 1.0),
+        minima=[minimum],
+        start=start,
+        params=dict(n=n, noise=noise, true_w=true_w, true_b=true_b, holdout=holdout, seed=seed),
+        description=(
+            "Fitting a straight line y = w x + b to noisy points: the height is the mean "
+            "squared error for each slope w and intercept b."
+        ),
+    )

@@ -1,0 +1,135 @@
+"""Logistic regression on two features, without bias, fitted by cross-entropy."""
+
+from __future__ import annotations
+
+import autograd.numpy as anp
+import numpy as np
+
+from lossviz.models.base import (
+    ModelSurface,
+    check_count,
+    check_finite,
+    mean_loss,
+    newton_minimum,
+    split,
+)
+from lossviz.optimizers.base import check_positive
+from lossviz.surfaces.base import register
+
+
+def _logit(w1, w2, x):
+    return w1 * x[..., 0] + w2 * x[..., 1]
+
+
+def _probability(w1, w2, x):
+    return 1.0 / (1.0 + anp.exp(-_logit(w1, w2, x)))
+
+
+def _cross_entropy(w1, w2, x, y):
+    # -y log s(z) - (1 - y) log(1 - s(z)) = log(1 + e^z) - y z, without overflow for large |z|.
+    z = _logit(w1, w2, x)
+    return anp.logaddexp(0.0, z) - y * z
+
+
+def separable(x: np.ndarray, y: np.ndarray) -> bool:
+    """Whether a line through the origin puts every class-1 point on one side, class 0 on the other.
+
+    Then the cross-entropy has no finite minimum. Flip each class-0 point through
+    the origin; the classes are separable exactly when all flipped points fit in an
+    open half-plane, that is, when their directions leave an angular gap wider than pi.
+    """
+    flipped = np.where(y[:, None] == 1, x, -x)
+    angles = np.sort(np.arctan2(flipped[:, 1], flipped[:, 0]))
+    gaps = np.diff(np.concatenate([angles, angles[:1] + 2 * np.pi]))
+    return bool(gaps.max() > np.pi)
+
+
+@register("logistic_regression")
+def logistic_regression(
+    n: int = 60,
+    separation: float = 2.0,
+    angle: float = 30.0,
+    holdout: float = 0.25,
+    seed: int = 0,
+) -> ModelSurface:
+    """Classify points from two overlapping clouds: the cross-entropy over two feature weights.
+
+    The data are ``n`` points with labels ``y_i`` in {0, 1}, half of each, and
+    features ``x_i = (2 y_i - 1) (separation / 2) u + e_i``, shape (n, 2), where
+    ``u = (cos angle, sin angle)`` and ``e_i ~ Normal(0, I)``: two unit-spread
+    clouds whose centres lie ``separation`` apart, on either side of the origin.
+    They are drawn with ``numpy.random.default_rng(seed)``; the last
+    ``round(holdout * n)`` are held out. The model (no bias) predicts
+    ``P(y = 1 | x) = sigmoid(w1 x1 + w2 x2)`` and the surface over ``p = (w1, w2)`` is
+    the mean cross-entropy over the ``m`` training points,
+
+    ``L(w1, w2) = (1/m) sum_i [log(1 + exp(z_i)) - y_i z_i]``, ``z_i = w1 x_i1 + w2 x_i2``,
+
+    a convex bowl that flattens into a ramp far from its minimum. The clouds
+    overlap, so the minimum is finite (near ``separation * u``); it is found by
+    Newton's method.
+
+    Parameters
+    ----------
+    n
+        Number of points, training and held-out together.
+    separation
+        Distance between the two cloud centres, in units of their spread (> 0).
+        Large values make the classes separable and the minimum run off to infinity.
+    angle
+        Direction of the line joining the centres, in degrees.
+    holdout
+        Fraction of points held out, in [0, 1).
+    seed
+        Seed of the random generator (an integer >= 0).
+
+    Raises
+    ------
+    ValueError
+        If the training points are separable by a line through the origin (no
+        finite minimum): lower ``separation`` or change ``seed``.
+
+    Examples
+    --------
+    >>> s = logistic_regression(seed=0)
+    >>> s.x_train.shape, s.y_train.shape
+    ((45, 2), (45,))
+    >>> s.predict([1.0, -1.0], [[2.0, 2.0]]).tolist()
+    [0.5]
+    """
+    n = check_count(n, "n", 4)
+    separation = check_positive(separation, "separation")
+    angle = check_finite(angle, "angle")
+    rng = np.random.default_rng(check_count(seed, "seed", 0))
+    y = rng.permutation(np.arange(n) % 2).astype(np.float64)
+    direction = np.array([np.cos(np.radians(angle)), np.sin(np.radians(angle))])
+    x = (2 * y - 1)[:, None] * (separation / 2) * direction + rng.standard_normal((n, 2))
+    train, heldout = split(x, y, holdout)
+    if separable(*train):
+        raise ValueError(
+            f"with separation={separation!r} and seed={seed!r} a line through the origin "
+            "separates the training classes perfectly, so the loss has no finite minimum; "
+            "lower separation or change seed"
+        )
+
+    minimum = newton_minimum(mean_loss(_cross_entropy, *train), separation * direction)
+    # Start with the weights pointing nearly the wrong way (the decision line turned 135
+    # degrees), so the path has to swing round the origin, where every prediction is 1/2.
+    turn = np.radians(135.0)
+    start = np.array([[np.cos(turn), -np.sin(turn)], [np.sin(turn), np.cos(turn)]]) @ minimum
+    half = np.ceil(2 * 1.6 * np.linalg.norm(minimum)) / 2
+    return ModelSurface(
+        "logistic_regression",
+        _probability,
+        _cross_entropy,
+        train,
+        heldout,
+        ((-half, half), (-half, half)),
+        minima=[minimum],
+        start=start,
+        params=dict(n=n, separation=separation, angle=angle, holdout=holdout, seed=seed),
+        description=(
+            "Classifying points from two overlapping clouds with a line through the origin: "
+            "the height is the cross-entropy for each pair of feature weights (w1, w2)."
+        ),
+    )

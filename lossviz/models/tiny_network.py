@@ -1,0 +1,106 @@
+"""A one-neuron network ``y = w2 tanh(w1 x)`` fitted by mean squared error."""
+
+from __future__ import annotations
+
+import autograd.numpy as anp
+import numpy as np
+
+from lossviz.models.base import (
+    ModelSurface,
+    check_count,
+    check_finite,
+    mean_loss,
+    newton_minimum,
+    split,
+)
+from lossviz.optimizers.base import check_positive
+from lossviz.surfaces.base import register
+
+
+def _network(w1, w2, x):
+    return w2 * anp.tanh(w1 * x)
+
+
+def _squared_error(w1, w2, x, y):
+    return (w2 * anp.tanh(w1 * x) - y) ** 2
+
+
+@register("tiny_network")
+def tiny_network(
+    n: int = 40,
+    noise: float = 0.1,
+    true_w1: float = 1.5,
+    true_w2: float = 2.0,
+    holdout: float = 0.25,
+    seed: int = 0,
+) -> ModelSurface:
+    """Fit a one-neuron network: two mirror-image minima and a saddle at the origin.
+
+    The data are ``n`` points ``x_i ~ Uniform(-2, 2)``,
+    ``y_i = true_w2 tanh(true_w1 x_i) + noise * e_i`` with ``e_i ~ Normal(0, 1)``,
+    drawn with ``numpy.random.default_rng(seed)``; the last ``round(holdout * n)``
+    are held out. The surface over ``p = (w1, w2)`` (input weight, output weight) is
+
+    ``L(w1, w2) = (1/m) sum_i (w2 tanh(w1 x_i) - y_i)^2``
+
+    over the ``m`` training points. Since ``tanh`` is odd, ``(w1, w2)`` and
+    ``(-w1, -w2)`` compute the same function: the two minima mirror each other
+    through the origin, which is a saddle point (zero gradient, one downhill and one
+    uphill direction). Both axes are level at ``mean(y^2)``, the loss of predicting 0.
+    The minima are found by Newton's method from the true weights.
+
+    Parameters
+    ----------
+    n
+        Number of points, training and held-out together.
+    noise
+        Standard deviation of the noise added to ``y`` (>= 0).
+    true_w1, true_w2
+        The weights the data are drawn from; both must be nonzero.
+    holdout
+        Fraction of points held out, in [0, 1).
+    seed
+        Seed of the random generator (an integer >= 0).
+
+    Examples
+    --------
+    >>> s = tiny_network(seed=0)
+    >>> s.grad([0.0, 0.0]).tolist()
+    [0.0, 0.0]
+    >>> bool(abs(s.minima[0] + s.minima[1]).max() < 1e-12)
+    True
+    """
+    n = check_count(n, "n", 3)
+    noise = check_positive(noise, "noise", allow_zero=True)
+    true_w1, true_w2 = check_finite(true_w1, "true_w1"), check_finite(true_w2, "true_w2")
+    if true_w1 == 0 or true_w2 == 0:
+        raise ValueError(
+            f"true_w1 and true_w2 must be nonzero (else y is pure noise); got {true_w1}, {true_w2}"
+        )
+    rng = np.random.default_rng(check_count(seed, "seed", 0))
+    x = rng.uniform(-2.0, 2.0, n)
+    y = true_w2 * np.tanh(true_w1 * x) + noise * rng.standard_normal(n)
+    train, heldout = split(x, y, holdout)
+
+    minimum = newton_minimum(mean_loss(_squared_error, *train), [true_w1, true_w2])
+    if minimum[0] < 0:  # list the mirror image with w1 > 0 first
+        minimum = -minimum
+    half = np.ceil(2 * 1.4 * np.abs(minimum).max()) / 2
+    # On the hillside between the minima, just off the line that runs into the saddle:
+    # descent heads for the origin, stalls there, then escapes to the first minimum.
+    start = np.array([1 / 3, -2 / 9]) * minimum
+    return ModelSurface(
+        "tiny_network",
+        _network,
+        _squared_error,
+        train,
+        heldout,
+        ((-half, half), (-half, half)),
+        minima=[minimum, -minimum],
+        start=start,
+        params=dict(n=n, noise=noise, true_w1=true_w1, true_w2=true_w2, holdout=holdout, seed=seed),
+        description=(
+            "A one-neuron network y = w2 tanh(w1 x) fitted by mean squared error: the height "
+            "has two mirror-image minima and a saddle at the origin."
+        ),
+    )

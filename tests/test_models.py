@@ -1,0 +1,316 @@
+"""The toy models: their data, their loss surfaces, and mini-batch gradients."""
+
+import math
+
+import numpy as np
+import pytest
+
+import lossviz.models as models
+from lossviz.models import ModelSurface, linear_regression, logistic_regression, tiny_network
+from lossviz.models.logistic_regression import separable
+from lossviz.surfaces import surface, surface_names
+
+FACTORIES = {
+    "linear_regression": linear_regression,
+    "logistic_regression": logistic_regression,
+    "tiny_network": tiny_network,
+}
+NAMES = list(FACTORIES)
+
+
+def sigmoid(z):
+    return 1.0 / (1.0 + math.exp(-z))
+
+
+def loss_by_loop(name, p, x, y):
+    """The mean loss written out one example at a time, independent of the package."""
+    a, b = p
+    total = 0.0
+    for xi, yi in zip(x, y, strict=True):
+        if name == "linear_regression":
+            total += (a * xi + b - yi) ** 2
+        elif name == "logistic_regression":
+            prob = sigmoid(a * xi[0] + b * xi[1])
+            total += -(yi * math.log(prob) + (1 - yi) * math.log(1 - prob))
+        else:
+            total += (b * math.tanh(a * xi) - yi) ** 2
+    return total / len(y)
+
+
+def central_difference(s, p, h=1e-6):
+    p = np.asarray(p, dtype=np.float64)
+    columns = []
+    for i in range(2):
+        step = np.zeros(2)
+        step[i] = h
+        columns.append((s(p + step) - s(p - step)) / (2 * h))
+    return np.stack(columns, axis=-1)
+
+
+def points_in_bounds(s, k=7, seed=1):
+    (xmin, xmax), (ymin, ymax) = s.bounds
+    rng = np.random.default_rng(seed)
+    return np.stack([rng.uniform(xmin, xmax, k), rng.uniform(ymin, ymax, k)], axis=-1)
+
+
+# -- registry and basic shape -------------------------------------------------------------------
+@pytest.mark.parametrize("name", NAMES)
+def test_models_are_registered_surfaces(name):
+    assert name in surface_names()
+    s = surface(name, seed=3)
+    assert isinstance(s, ModelSurface)
+    assert s.name == name
+    assert s.params["seed"] == 3
+    assert s.description.endswith(".")
+    assert set(models.__all__) == {"ModelSurface", *NAMES}
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_minima_and_start_lie_inside_the_bounds(name):
+    s = FACTORIES[name]()
+    (xmin, xmax), (ymin, ymax) = s.bounds
+    for x, y in [*s.minima, s.start]:
+        assert xmin < x < xmax and ymin < y < ymax
+
+
+# -- data ---------------------------------------------------------------------------------------
+@pytest.mark.parametrize("name", NAMES)
+def test_data_are_reproducible_by_seed_and_differ_between_seeds(name):
+    a, b, c = FACTORIES[name](seed=5), FACTORIES[name](seed=5), FACTORIES[name](seed=6)
+    for attribute in ["x_train", "y_train", "x_heldout", "y_heldout"]:
+        np.testing.assert_array_equal(getattr(a, attribute), getattr(b, attribute))
+    np.testing.assert_array_equal(a.minima, b.minima)
+    assert not np.array_equal(a.x_train, c.x_train)
+    assert not np.allclose(a.minima, c.minima)
+
+
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize(("n", "holdout", "n_heldout"), [(40, 0.25, 10), (41, 0.3, 12), (10, 0, 0)])
+def test_heldout_split_is_disjoint_and_of_the_right_size(name, n, holdout, n_heldout):
+    s = FACTORIES[name](n=n, holdout=holdout)
+    assert len(s.x_heldout) == len(s.y_heldout) == n_heldout
+    assert len(s.x_train) == len(s.y_train) == n - n_heldout
+    train_rows = {tuple(np.atleast_1d(x)) for x in s.x_train}
+    assert not any(tuple(np.atleast_1d(x)) in train_rows for x in s.x_heldout)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_data_have_the_documented_shapes_and_are_read_only(name):
+    s = FACTORIES[name](n=20)
+    features = (2,) if name == "logistic_regression" else ()
+    assert s.x_train.shape == (15, *features) and s.y_train.shape == (15,)
+    assert s.x_heldout.shape == (5, *features) and s.y_heldout.shape == (5,)
+    with pytest.raises(ValueError):
+        s.x_train[0] = 0.0
+
+
+def test_logistic_labels_are_balanced_zeros_and_ones():
+    s = logistic_regression(n=60, holdout=0.0)
+    assert sorted(set(s.y_train)) == [0.0, 1.0]
+    assert s.y_train.sum() == 30
+
+
+# -- the loss -----------------------------------------------------------------------------------
+@pytest.mark.parametrize("name", NAMES)
+def test_loss_equals_the_formula_written_out_example_by_example(name):
+    s = FACTORIES[name](n=12, holdout=0.25, seed=3)
+    for p in [(0.3, -0.7), (1.2, 0.4), (-2.0, 1.5)]:
+        assert float(s(p)) == pytest.approx(loss_by_loop(name, p, s.x_train, s.y_train), rel=1e-12)
+        held = loss_by_loop(name, p, s.x_heldout, s.y_heldout)
+        assert float(s.heldout_loss(p)) == pytest.approx(held, rel=1e-12)
+
+
+def test_linear_regression_loss_by_hand():
+    # Noise-free data on y = 2x - 1: at (w, b) = (1, 0) each residual is x - (2x - 1) = 1 - x,
+    # so the loss is mean((x - 1)^2) over the training inputs.
+    s = linear_regression(n=4, noise=0.0, true_w=2.0, true_b=-1.0, holdout=0.0)
+    np.testing.assert_allclose(s.y_train, 2 * s.x_train - 1)
+    assert float(s([1.0, 0.0])) == pytest.approx(np.mean((s.x_train - 1) ** 2))
+    assert float(s([2.0, -1.0])) == 0.0
+
+
+def test_heldout_loss_is_nan_without_a_heldout_split():
+    s = tiny_network(holdout=0)
+    assert np.isnan(s.heldout_loss([[1.0, 1.0], [0.0, 0.0]])).all()
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_gradient_matches_central_differences(name):
+    s = FACTORIES[name]()
+    p = points_in_bounds(s)
+    np.testing.assert_allclose(s.grad(p), central_difference(s, p), rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_gradient_vanishes_and_hessian_is_positive_definite_at_the_minima(name):
+    s = FACTORIES[name]()
+    assert len(s.minima) == (2 if name == "tiny_network" else 1)
+    np.testing.assert_allclose(s.grad(s.minima), 0.0, atol=1e-10)
+    assert (np.linalg.eigvalsh(s.hessian(s.minima)) > 0).all()
+    # And they are the lowest points of the training loss on a fine grid.
+    assert s(s.minima).min() <= s(s.grid(150)).min()
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_linear_regression_minimum_is_the_least_squares_fit(seed):
+    s = linear_regression(seed=seed)
+    design = np.stack([s.x_train, np.ones_like(s.x_train)], axis=-1)
+    fit, *_ = np.linalg.lstsq(design, s.y_train, rcond=None)
+    np.testing.assert_allclose(s.minima[0], fit, rtol=1e-12)
+
+
+def test_tiny_network_has_mirror_minima_and_a_saddle_at_the_origin():
+    s = tiny_network()
+    first, second = s.minima
+    np.testing.assert_allclose(second, -first, atol=1e-14)
+    assert first[0] > 0
+    np.testing.assert_allclose(first, [1.5, 2.0], atol=0.1)  # near the true weights
+    np.testing.assert_allclose(s(first), s(second), rtol=1e-14)
+    np.testing.assert_array_equal(s.grad([0.0, 0.0]), [0.0, 0.0])
+    low, high = np.linalg.eigvalsh(s.hessian([0.0, 0.0]))
+    assert low < 0 < high
+    # Both axes are level at mean(y^2), the loss of predicting 0 everywhere.
+    axes = [[0.0, 2.0], [0.0, -1.0], [1.7, 0.0], [-0.4, 0.0]]
+    np.testing.assert_allclose(s(axes), np.mean(s.y_train**2), rtol=1e-14)
+
+
+def test_logistic_regression_refuses_separable_data():
+    with pytest.raises(ValueError, match="separat"):
+        logistic_regression(n=20, separation=12.0)
+
+
+def test_separable_by_hand():
+    x = np.array([[1.0, 0.0], [2.0, 1.0], [-1.0, 0.5], [-1.0, -1.0]])
+    assert separable(x, np.array([1.0, 1.0, 0.0, 0.0]))
+    # Flipping class 0 through the origin gives directions 0, -153, 153 and 45 degrees:
+    # no gap wider than 180 degrees, so no line through the origin separates them.
+    assert not separable(x, np.array([1.0, 0.0, 1.0, 0.0]))
+
+
+# -- predictions --------------------------------------------------------------------------------
+def test_predict_gives_each_models_output():
+    line = linear_regression()
+    np.testing.assert_allclose(line.predict([2.0, -1.0], [0.0, 1.0, 3.0]), [-1.0, 1.0, 5.0])
+    logistic = logistic_regression()
+    prob = logistic.predict([1.0, -2.0], [[1.0, 0.0], [0.0, 0.0], [0.0, 1.0]])
+    np.testing.assert_allclose(prob, [sigmoid(1.0), 0.5, sigmoid(-2.0)])
+    network = tiny_network()
+    np.testing.assert_allclose(network.predict([1.0, 3.0], [0.5]), [3 * math.tanh(0.5)])
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_loss_is_the_mean_loss_of_the_predictions(name):
+    s = FACTORIES[name]()
+    p = s.minima[0]
+    prediction = s.predict(p, s.x_train)
+    if name == "logistic_regression":
+        y = s.y_train
+        expected = -np.mean(y * np.log(prediction) + (1 - y) * np.log(1 - prediction))
+    else:
+        expected = np.mean((prediction - s.y_train) ** 2)
+    assert float(s(p)) == pytest.approx(expected, rel=1e-12)
+
+
+# -- leading shapes -----------------------------------------------------------------------------
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("shape", [(), (5,), (3, 4)])
+def test_every_method_is_vectorised_over_the_leading_shape(name, shape):
+    s = FACTORIES[name]()
+    rng = np.random.default_rng(0)
+    p = rng.uniform(-2, 2, (*shape, 2))
+    flat = p.reshape(-1, 2)
+    assert s(p).shape == shape
+    assert s.heldout_loss(p).shape == shape
+    assert s.grad(p).shape == (*shape, 2)
+    assert s.hessian(p).shape == (*shape, 2, 2)
+    assert s.stochastic_grad(p, 5, np.random.default_rng(0)).shape == (*shape, 2)
+    assert s.predict(p, s.x_heldout).shape == (*shape, len(s.y_heldout))
+    # Each point gets what it would get on its own.
+    one_by_one = np.array([s.grad(q) for q in flat]).reshape(*shape, 2)
+    np.testing.assert_allclose(s.grad(p), one_by_one, rtol=1e-12, atol=1e-15)
+    held = np.array([float(s.heldout_loss(q)) for q in flat]).reshape(shape)
+    np.testing.assert_allclose(s.heldout_loss(p), held, rtol=1e-12)
+
+
+# -- mini-batch gradients -----------------------------------------------------------------------
+@pytest.mark.parametrize("name", NAMES)
+def test_full_batch_stochastic_gradient_is_the_gradient(name):
+    s = FACTORIES[name]()
+    p = points_in_bounds(s)
+    full = s.stochastic_grad(p, len(s.y_train), np.random.default_rng(4))
+    np.testing.assert_allclose(full, s.grad(p), rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_stochastic_gradient_is_deterministic_for_a_seed(name):
+    s = FACTORIES[name]()
+    p = points_in_bounds(s)
+    first = s.stochastic_grad(p, 4, np.random.default_rng(9))
+    np.testing.assert_array_equal(first, s.stochastic_grad(p, 4, np.random.default_rng(9)))
+    assert not np.allclose(first, s.stochastic_grad(p, 4, np.random.default_rng(10)))
+    assert not np.allclose(first, s.grad(p))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_stochastic_gradient_uses_one_batch_for_all_points(name):
+    s = FACTORIES[name]()
+    p = points_in_bounds(s, k=3)
+    together = s.stochastic_grad(p, 3, np.random.default_rng(2))
+    for q, g in zip(p, together, strict=True):
+        np.testing.assert_allclose(s.stochastic_grad(q, 3, np.random.default_rng(2)), g)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_stochastic_gradient_is_unbiased(name):
+    s = FACTORIES[name]()
+    p = s.start
+    rng = np.random.default_rng(0)
+    draws = np.array([s.stochastic_grad(p, 5, rng) for _ in range(4000)])
+    standard_error = draws.std(axis=0) / np.sqrt(len(draws))
+    assert (np.abs(draws.mean(axis=0) - s.grad(p)) < 5 * standard_error).all()
+
+
+@pytest.mark.parametrize("batch_size", [0, -1, 31, 2.0, 2.5, True, "3", None])
+def test_bad_batch_size_raises_naming_it(batch_size):
+    s = linear_regression()  # 30 training examples
+    with pytest.raises(ValueError, match=r"batch_size must be an integer in \[1, 30\]"):
+        s.stochastic_grad([0.0, 0.0], batch_size, np.random.default_rng(0))
+
+
+def test_numpy_integer_batch_size_is_accepted():
+    s = linear_regression()
+    assert s.stochastic_grad([0.0, 0.0], np.int64(30), np.random.default_rng(0)).shape == (2,)
+
+
+# -- bad factory arguments ----------------------------------------------------------------------
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"n": 1}, "n must be an integer"),
+        ({"n": 10.5}, "n must be an integer"),
+        ({"holdout": 1.0}, r"holdout must be a number in \[0, 1\)"),
+        ({"holdout": -0.1}, r"holdout must be a number in \[0, 1\)"),
+        ({"n": 4, "holdout": 0.9}, "at least 2"),
+        ({"seed": -1}, "seed must be an integer >= 0"),
+        ({"seed": "a"}, "seed must be an integer >= 0"),
+    ],
+)
+def test_bad_arguments_raise_naming_them(name, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        FACTORIES[name](**kwargs)
+
+
+@pytest.mark.parametrize(
+    ("factory", "kwargs", "match"),
+    [
+        (linear_regression, {"noise": -0.1}, "noise must be"),
+        (linear_regression, {"true_w": float("nan")}, "true_w must be a finite number"),
+        (tiny_network, {"noise": -1}, "noise must be"),
+        (tiny_network, {"true_w1": 0.0}, "must be nonzero"),
+        (logistic_regression, {"separation": 0.0}, "separation must be"),
+    ],
+)
+def test_bad_model_arguments_raise_naming_them(factory, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        factory(**kwargs)
