@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from lossviz import optimizers  # TEMP
+from lossviz import models, optimizers, schedules
 from lossviz.engine import Run, descend
 from lossviz.optimizers import Optimizer, optimizer, optimizer_names
 from lossviz.surfaces import Surface, surface, surface_names

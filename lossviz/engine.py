@@ -239,9 +239,10 @@ def descend(
     runs = len(opts) * k
 
     rng = np.random.default_rng(seed)
-    path = np.empty((runs, steps + 1, 2))
+    # Time-major while stepping: each step writes one contiguous row.
+    path = np.empty((steps + 1, runs, 2))
     p = np.concatenate([starts] * len(order), axis=0)
-    path[:, 0] = p
+    path[0] = p
 
     if fused:
         factors = _FusedFactors([opts[i] for i in fused], [labels[i] for i in fused], k, steps)
@@ -285,26 +286,21 @@ def descend(
                 step_j, other_states[j] = opts[i].update(g[rows], other_states[j], p[rows], **extra)
                 step[rows] = step_j
             p = p + step
-            path[:, t + 1] = p
+            path[t + 1] = p
 
-        if others and fused and order != sorted(order):
+        if order != sorted(order):
             # Back to optimizer-major order as the caller gave the optimizers.
             inverse = np.argsort(order, kind="stable")
-            path = path.reshape(len(order), k, steps + 1, 2)[inverse].reshape(runs, steps + 1, 2)
-        loss = np.asarray(s._value_unchecked(path), dtype=np.float64)
-
-        (xmin, xmax), (ymin, ymax) = s.bounds
-        wx, wy = FAR * (xmax - xmin), FAR * (ymax - ymin)
-        centre = np.array([(xmin + xmax) / 2, (ymin + ymax) / 2])
-        reach = np.array([(xmax - xmin) / 2 + wx, (ymax - ymin) / 2 + wy])
-        # NaN compares False, so non-finite points count as outside too.
-        inside = (np.abs(path - centre) <= reach).all(axis=-1)
-        bad = ~(inside & np.isfinite(loss))
-    diverged = bad.any(axis=1)
-    diverged_step = np.where(diverged, np.argmax(bad, axis=1), -1)
-    after = np.arange(steps + 1) >= np.where(diverged, diverged_step, steps + 1)[:, None]
+            path = path.reshape(steps + 1, len(order), k, 2)[:, inverse].reshape(path.shape)
+        loss, bad = _loss_and_divergence(s, path)
+    diverged = bad.any(axis=0)
+    diverged_step = np.where(diverged, np.argmax(bad, axis=0), -1)
+    after = np.arange(steps + 1)[:, None] >= np.where(diverged, diverged_step, steps + 1)
     path[after] = np.nan
     loss[after] = np.nan
+    # Runs-major views (runs, steps + 1, ...), without copying the arrays.
+    path = path.transpose(1, 0, 2)
+    loss = loss.T
 
     return Run(
         path=path,
@@ -317,6 +313,31 @@ def descend(
         starts=starts,
         surface=s,
     )
+
+
+def _loss_and_divergence(s: Surface, path: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Loss along time-major paths (steps + 1, runs, 2) and where they are diverged.
+
+    Both results have shape (steps + 1, runs). A point is diverged where its
+    loss is not finite or it lies more than ``FAR`` bounds-widths outside the
+    bounds. Large batches go in blocks of steps that stay in cache: streaming
+    the whole path through full-size temporaries costs several times more.
+    """
+    points, runs = path.shape[:2]
+    (xmin, xmax), (ymin, ymax) = s.bounds
+    centre = np.array([(xmin + xmax) / 2, (ymin + ymax) / 2])
+    reach = np.array([(0.5 + FAR) * (xmax - xmin), (0.5 + FAR) * (ymax - ymin)])
+    loss = np.empty((points, runs))
+    bad = np.empty((points, runs), dtype=bool)
+    block = max(1, (1 << 16) // max(runs, 1))
+    for i in range(0, points, block):
+        part = path[i : i + block]
+        value = np.asarray(s._value_unchecked(part), dtype=np.float64)
+        loss[i : i + block] = value
+        # NaN compares False, so non-finite points count as outside too.
+        inside = (np.abs(part - centre) <= reach).all(axis=-1)
+        np.logical_not(inside & np.isfinite(value), out=bad[i : i + block])
+    return loss, bad
 
 
 class _FusedFactors:

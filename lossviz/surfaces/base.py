@@ -124,6 +124,8 @@ class Surface:
         self.start: np.ndarray = as_points(start, "start").reshape(2)
         self.params: dict[str, Any] = dict(params or {})
         self.description = description
+        self.parameter_names: tuple[str, str] = ("x", "y")
+        """Axis labels for the two parameters (models name their weights, e.g. ``("w", "b")``)."""
         self._function = function
         on_points = _on_points(function)
         self._value = on_points

@@ -1,0 +1,30 @@
+"""Shared timing helpers for the benchmark scripts: median and 95th percentile."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+
+def measure(fn: Callable[[], object], repeats: int, warmup: int = 2) -> np.ndarray:
+    """Run ``fn`` ``warmup`` times unmeasured, then ``repeats`` times; seconds per run."""
+    for _ in range(warmup):
+        fn()
+    times = np.empty(repeats)
+    for i in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times[i] = time.perf_counter() - t0
+    return times
+
+
+def report(label: str, times: np.ndarray, goal_ms: float | None = None) -> str:
+    """One line: median and 95th percentile in ms, and whether the goal (on the median) is met."""
+    median, p95 = np.median(times) * 1e3, np.percentile(times, 95) * 1e3
+    line = f"{label:<58} median {median:9.2f} ms   p95 {p95:9.2f} ms   (n={len(times)})"
+    if goal_ms is not None:
+        line += f"   goal < {goal_ms:g} ms: {'met' if median < goal_ms else 'MISSED'}"
+    print(line, flush=True)
+    return line

@@ -1,0 +1,44 @@
+"""Views: drawing functions on an explicit matplotlib ``Axes``.
+
+Each ``draw_*`` function makes its artists once and returns them; the matching
+``update_*`` function changes their data in place, so a live widget never
+rebuilds a figure.
+"""
+
+from lossviz.views.colors import DIVERGED_COLOR, OKABE_ITO, optimizer_color, optimizer_colors
+from lossviz.views.contour import SurfaceArtists, contour_levels, draw_surface, surface_grid
+from lossviz.views.loss_curves import (
+    LossArtists,
+    draw_loss_curves,
+    fit_limits,
+    loss_reference,
+    update_loss_curves,
+)
+from lossviz.views.paths import PathArtists, draw_paths, update_paths
+from lossviz.views.schedule_preview import (
+    ScheduleArtists,
+    draw_schedule_preview,
+    update_schedule_preview,
+)
+
+__all__ = [
+    "DIVERGED_COLOR",
+    "OKABE_ITO",
+    "LossArtists",
+    "PathArtists",
+    "ScheduleArtists",
+    "SurfaceArtists",
+    "contour_levels",
+    "draw_loss_curves",
+    "draw_paths",
+    "draw_schedule_preview",
+    "draw_surface",
+    "fit_limits",
+    "loss_reference",
+    "optimizer_color",
+    "optimizer_colors",
+    "surface_grid",
+    "update_loss_curves",
+    "update_paths",
+    "update_schedule_preview",
+]

@@ -1,0 +1,918 @@
+"""The Explorer: descent paths recomputed live over a contour map.
+
+A student drags a slider and every optimizer's path redraws while the hand is
+still moving; a click on the map starts the paths from there.
+
+How a frame is made (the data flows one way)::
+
+    control change -> hyperparameters -> descend() -> update artists -> blit
+
+The contour map, axes, ticks and legend are rendered once per surface (a full
+draw); each frame restores that cached background and draws only the paths
+and curves on top (blitting, as matplotlib's animation module does), then
+ipympl sends only the changed pixels. Zoom, pan, resize, a surface change or a
+loss range that no longer fits still trigger a full draw, which re-caches the
+background. A burst of control changes (a drag) is coalesced: each change
+only records the new value and asks for a frame; the frame runs once the
+kernel has handled the queued messages, with the latest values.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import io
+import traceback
+from base64 import b64encode
+from collections.abc import Iterable, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+import ipywidgets as widgets
+import numpy as np
+from ipympl.backend_nbagg import Canvas, FigureManager
+from matplotlib.figure import Figure
+
+from lossviz import schedules
+from lossviz.defaults import default_hyperparameters, round_rate
+from lossviz.engine import Run, descend
+from lossviz.optimizers.base import optimizer, optimizer_names
+from lossviz.surfaces.base import Surface, as_points, surface, surface_names
+from lossviz.views import (
+    DIVERGED_COLOR,
+    draw_loss_curves,
+    draw_paths,
+    draw_schedule_preview,
+    draw_surface,
+    fit_limits,
+    loss_reference,
+    optimizer_colors,
+    update_loss_curves,
+    update_paths,
+    update_schedule_preview,
+)
+
+# Which optimizer hyperparameter each shared slider sets.
+SLIDER_HYPERPARAMETERS: dict[str, dict[str, str]] = {
+    "lr": {
+        name: "lr"
+        for name in ("gd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "newton")
+    },
+    "momentum": {"momentum": "beta", "nesterov": "beta", "adam": "beta1"},
+    "beta2": {"adam": "beta2", "rmsprop": "alpha"},
+}
+
+# Parameters of each schedule, as (control name, schedule argument) pairs.
+SCHEDULE_CONTROLS: dict[str, tuple[str, ...]] = {
+    "constant": (),
+    "step_decay": ("schedule_every", "schedule_factor"),
+    "exponential": ("schedule_gamma",),
+    "inverse_time": ("schedule_k",),
+    "cosine": ("schedule_floor",),
+    "warmup_cosine": ("schedule_warmup", "schedule_floor"),
+    "cyclic": ("schedule_period", "schedule_floor"),
+}
+
+DEFAULT_OPTIMIZERS = ("gd", "momentum", "nesterov", "adam")
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+
+
+class Explorer:
+    """Optimizers' descent paths over a surface, recomputed live as controls move.
+
+    Parameters
+    ----------
+    surface
+        A registered surface or model name, or a `Surface`.
+    optimizers
+        Names of the optimizers to compare.
+    steps
+        Number of steps of each path.
+    lr, momentum, beta2
+        Initial hyperparameters: a number applies to every optimizer that has
+        it, a mapping (``lr={"adam": 0.05}``) to the named ones; the rest
+        keep per-surface defaults (`lossviz.defaults`). ``momentum`` is beta of
+        momentum and nesterov and Adam's beta1; ``beta2`` is Adam's beta2 and
+        RMSProp's alpha.
+    schedule
+        Learning-rate schedule name (`lossviz.schedules.schedule_names`); its
+        parameters as keywords ``schedule_every``, ``schedule_factor``,
+        ``schedule_gamma``, ``schedule_k``, ``schedule_warmup``,
+        ``schedule_period``, ``schedule_floor`` (lowest rate as a fraction of
+        the optimizer's rate).
+    noise
+        Standard deviation of Gaussian gradient noise (SGD on any surface).
+    batch_size
+        On a model surface, mini-batch size for stochastic gradient descent
+        (0: the full training set).
+    start
+        Start point (2,); default the surface's.
+    controls
+        Names of the controls to show (see `Explorer.controls`); the others
+        stay fixed at their initial values. Default: all.
+    seed
+        Seed of the noise and the mini-batches.
+
+    Examples
+    --------
+    >>> from lossviz import Explorer
+    >>> ex = Explorer("rosenbrock", optimizers=("gd", "adam"), steps=200)
+    >>> ex.set(lr={"adam": 0.05}, start=(-1.0, 2.5))
+    >>> ex.run.path.shape
+    (2, 201, 2)
+    """
+
+    def __init__(
+        self,
+        surface: str | Surface = "rosenbrock",
+        optimizers: Iterable[str] = DEFAULT_OPTIMIZERS,
+        *,
+        steps: int = 300,
+        lr: float | Mapping[str, float] | None = None,
+        momentum: float | Mapping[str, float] | None = None,
+        beta2: float | Mapping[str, float] | None = None,
+        schedule: str = "constant",
+        noise: float = 0.0,
+        batch_size: int = 0,
+        start: Any = None,
+        controls: Iterable[str] | None = None,
+        seed: int = 0,
+        **schedule_params: Any,
+    ) -> None:
+        self._surfaces: dict[str, Surface] = {}
+        self._grid_cache: dict[int, Any] = {}
+        self._custom_surface = surface if isinstance(surface, Surface) else None
+        self._hyper: dict[str, dict[str, Any]] = {}
+        self._holding = 0
+        self._dirty = False
+        self._needs_full = True
+        self._frame_scheduled = False
+        self._syncing = False
+        self._background = None
+        self._loss_log = True
+        self.seed = seed
+        self.run: Run | None = None
+        """The latest `descend` result."""
+        self.error: str | None = None
+        """The message shown for the last failure, or None."""
+        self.stats = {"frames": 0, "full_draws": 0, "blits": 0}
+        """Counts of frames computed, full renders and blitted renders (for tests, benchmarks)."""
+
+        self._build_figure()
+        self._build_controls(surface, optimizers, steps, schedule, noise, batch_size)
+        unknown = [k for k in schedule_params if k not in self.controls]
+        if unknown:
+            raise TypeError(f"Explorer got unexpected arguments: {', '.join(unknown)}")
+        with self._hold():
+            for key, value in schedule_params.items():
+                self.controls[key].value = value
+            self._use_surface(self._current_surface())
+            self.start = self._surface.start.copy() if start is None else self._check_start(start)
+            for name, value in (("lr", lr), ("momentum", momentum), ("beta2", beta2)):
+                if value is not None:
+                    self._set_hyperparameter(name, value)
+        self._build_layout(controls)
+        self._frame()
+
+    # -- public API --------------------------------------------------------------------------
+    @property
+    def figure(self) -> Figure:
+        """The matplotlib Figure (drawn on its own ipympl canvas, not in pyplot)."""
+        return self._figure
+
+    @property
+    def surface(self) -> Surface:
+        """The surface shown."""
+        return self._surface
+
+    @property
+    def hyperparameters(self) -> dict[str, dict[str, Any]]:
+        """Each selected optimizer's hyperparameters, e.g. ``{"adam": {"lr": 0.05, ...}}``."""
+        return {name: dict(self._hyper[name]) for name in self._selected()}
+
+    def set(self, **values: Any) -> None:
+        """Set any controls, and ``start=(x, y)``, in one update (one recompute and redraw).
+
+        ``lr``, ``momentum`` and ``beta2`` accept a number (every optimizer
+        that has it) or a mapping from optimizer names to numbers.
+
+        Raises
+        ------
+        ValueError
+            For an unknown control or a value the control does not allow.
+        """
+        unknown = [k for k in values if k not in self.controls and k != "start"]
+        if unknown:
+            raise ValueError(
+                f"no control named {', '.join(map(repr, unknown))}; the controls are: "
+                f"{', '.join(self.controls)} (and start)"
+            )
+        with self._hold():
+            # Surface and optimizers first: they reset what the other values refine.
+            for key in ("surface", "optimizers"):
+                if key in values:
+                    self._set_control(key, values.pop(key))
+            start = values.pop("start", None)
+            for key, value in values.items():
+                if key in SLIDER_HYPERPARAMETERS:
+                    self._set_hyperparameter(key, value)
+                else:
+                    self._set_control(key, value)
+            if start is not None:
+                self.start = self._check_start(start)
+                self._request()
+
+    def close(self) -> None:
+        """Close the widgets and the canvas."""
+        self.widget.close()
+        self.canvas.close()
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
+        # The widget where a frontend exists; the last frame as an image where none does
+        # (a notebook rendered to static HTML).
+        bundle = self.widget._repr_mimebundle_(**kwargs) or {}
+        buffer = io.BytesIO()
+        self._figure.savefig(buffer, format="png")
+        bundle["image/png"] = b64encode(buffer.getvalue()).decode("ascii")
+        bundle["text/plain"] = repr(self)
+        return bundle
+
+    def __repr__(self) -> str:
+        return f"Explorer({self._surface.name!r}, optimizers={tuple(self._selected())})"
+
+    # -- construction ------------------------------------------------------------------------
+    def _build_figure(self) -> None:
+        fig = Figure(figsize=(10.0, 4.6), dpi=100)
+        self.canvas = Canvas(fig)
+        self.manager = FigureManager(self.canvas, 0)
+        self.canvas.header_visible = False
+        self.canvas.footer_visible = False
+        self.canvas.resizable = False
+        self.canvas.toolbar_position = "left"
+        grid = fig.add_gridspec(
+            2,
+            2,
+            width_ratios=[1.0, 1.0],
+            height_ratios=[2.1, 1.0],
+            left=0.07,
+            right=0.98,
+            bottom=0.11,
+            top=0.86,
+            wspace=0.22,
+            hspace=0.55,
+        )
+        self._ax_map = fig.add_subplot(grid[:, 0])
+        self._ax_loss = fig.add_subplot(grid[0, 1])
+        self._ax_lr = fig.add_subplot(grid[1, 1])
+        self._figure = fig
+        self._surface_artists = None
+        self._path_artists = None
+        self._loss_artists = None
+        self._legend = None
+        self._schedule_artists = draw_schedule_preview(self._ax_lr, animated=True)
+        self._ax_lr.set_title("learning-rate schedule", fontsize=10)
+        self.canvas.mpl_connect("draw_event", self._on_draw)
+        self.canvas.mpl_connect("button_press_event", self._on_click)
+
+    def _build_controls(self, surface_arg, optimizers, steps, schedule, noise, batch_size):
+        style = {"description_width": "initial"}
+        names = list(surface_names())
+        if self._custom_surface is not None:
+            names = [self._custom_surface.name, *names]
+            initial = self._custom_surface.name
+        else:
+            initial = surface_arg
+        if initial not in names:
+            raise ValueError(f"unknown surface {initial!r}; choose one of {', '.join(names)}")
+        chosen = self._check_optimizers(optimizers)
+        if schedule not in schedules.schedule_names():
+            raise ValueError(
+                f"unknown schedule {schedule!r}; choose one of "
+                f"{', '.join(schedules.schedule_names())}"
+            )
+        c: dict[str, widgets.Widget] = {
+            "surface": widgets.Dropdown(
+                options=names, value=initial, description="surface", style=style
+            ),
+            "optimizers": widgets.TagsInput(
+                value=list(chosen), allowed_tags=optimizer_names(), allow_duplicates=False
+            ),
+            "tune": widgets.Dropdown(options=["all"], value="all", description="tune", style=style),
+            "lr": widgets.FloatLogSlider(
+                value=0.01,
+                base=10,
+                min=-6,
+                max=1,
+                step=0.02,
+                description="learning rate",
+                readout_format=".3g",
+                style=style,
+                continuous_update=True,
+            ),
+            "momentum": widgets.FloatSlider(
+                value=0.9, min=0.0, max=0.99, step=0.01, description="momentum β", style=style
+            ),
+            "beta2": widgets.FloatSlider(
+                value=0.999,
+                min=0.5,
+                max=0.9999,
+                step=0.0001,
+                description="β₂ / α",
+                readout_format=".4f",
+                style=style,
+            ),
+            "schedule": widgets.Dropdown(
+                options=schedules.schedule_names(),
+                value=schedule,
+                description="schedule",
+                style=style,
+            ),
+            "schedule_every": widgets.IntSlider(
+                value=100, min=1, max=1000, description="decay every", style=style
+            ),
+            "schedule_factor": widgets.FloatSlider(
+                value=0.5, min=0.05, max=1.0, step=0.05, description="decay factor", style=style
+            ),
+            "schedule_gamma": widgets.FloatSlider(
+                value=0.99,
+                min=0.9,
+                max=1.0,
+                step=0.001,
+                description="γ per step",
+                readout_format=".3f",
+                style=style,
+            ),
+            "schedule_k": widgets.FloatLogSlider(
+                value=0.01,
+                base=10,
+                min=-4,
+                max=0,
+                step=0.05,
+                description="k",
+                readout_format=".3g",
+                style=style,
+            ),
+            "schedule_warmup": widgets.IntSlider(
+                value=30, min=1, max=500, description="warm-up steps", style=style
+            ),
+            "schedule_period": widgets.IntSlider(
+                value=100, min=2, max=1000, description="period", style=style
+            ),
+            "schedule_floor": widgets.FloatSlider(
+                value=0.0, min=0.0, max=1.0, step=0.01, description="lowest rate ×", style=style
+            ),
+            "steps": widgets.IntSlider(
+                value=steps, min=1, max=2000, step=1, description="steps", style=style
+            ),
+            "noise": widgets.FloatSlider(
+                value=noise,
+                min=0.0,
+                max=1.0,
+                step=0.01,
+                description="gradient noise σ",
+                style=style,
+            ),
+            "batch_size": widgets.IntSlider(
+                value=batch_size, min=0, max=100, description="mini-batch (0 = all)", style=style
+            ),
+            "reset": widgets.Button(
+                description="reset", icon="undo", tooltip="Back to this surface's defaults"
+            ),
+        }
+        self.controls: dict[str, widgets.Widget] = c
+        """The ipywidgets controls by name."""
+        self._check_count(steps, "steps", 1)
+        c["steps"].value = steps
+        for name, control in c.items():
+            if name == "reset":
+                control.on_click(self._guarded(lambda _button: self.reset()))
+            else:
+                control.observe(self._guarded(self._on_change), names="value")
+        self.status = widgets.HTML(value="")
+        self.readout = widgets.HTML(value="")
+
+    def _build_layout(self, visible: Iterable[str] | None) -> None:
+        c = self.controls
+        if visible is None:
+            shown = set(c)
+        else:
+            shown = set(visible)
+            unknown = shown - set(c)
+            if unknown:
+                raise ValueError(
+                    f"controls has unknown names {sorted(unknown)}; choose from {', '.join(c)}"
+                )
+        self._shown = shown
+        for name, control in c.items():
+            control.layout.width = "100%" if name != "reset" else "auto"
+        c["optimizers"].layout.width = "auto"
+        self._schedule_box = widgets.VBox()
+        self._column_what = widgets.VBox([c["surface"], c["optimizers"], c["tune"]])
+        self._column_hyper = widgets.VBox([c["lr"], c["momentum"], c["beta2"], c["steps"]])
+        self._column_more = widgets.VBox(
+            [c["schedule"], self._schedule_box, c["noise"], c["batch_size"], c["reset"]]
+        )
+        for column in (self._column_what, self._column_hyper, self._column_more):
+            column.layout = widgets.Layout(width="33%", padding="0 8px 0 0")
+        self.widget = widgets.VBox(
+            [
+                self.canvas,
+                widgets.HBox([self._column_what, self._column_hyper, self._column_more]),
+                self.status,
+                self.readout,
+            ],
+            layout=widgets.Layout(width="1010px"),
+        )
+        self.widget.add_class("lossviz-explorer")
+        self._refresh_visibility()
+
+    # -- state helpers -----------------------------------------------------------------------
+    @contextmanager
+    def _hold(self):
+        """Apply several changes, then make one frame."""
+        self._holding += 1
+        try:
+            yield
+        finally:
+            self._holding -= 1
+            if self._holding == 0 and self._dirty and hasattr(self, "widget"):
+                self._frame()
+
+    def _request(self, full: bool = False) -> None:
+        """Ask for a frame; coalesced while holding or while the kernel has queued messages."""
+        self._needs_full |= full
+        self._dirty = True
+        if self._holding or not hasattr(self, "widget"):
+            return
+        loop = _running_loop()
+        if loop is None:
+            self._frame()
+        elif not self._frame_scheduled:
+            self._frame_scheduled = True
+            loop.call_soon(self._frame)
+
+    def _guarded(self, callback):
+        """Wrap a widget callback so a failure shows in the widget instead of a hidden log."""
+
+        def guarded(*args, **kwargs):
+            try:
+                return callback(*args, **kwargs)
+            except Exception as exc:  # noqa: BLE001 - any failure must reach the student
+                self._show_error(exc)
+
+        return guarded
+
+    def _show_error(self, exc: BaseException) -> None:
+        where = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
+        origin = (
+            f" (in {where.name}, {where.filename.split('/')[-1]}:{where.lineno})" if where else ""
+        )
+        self.error = f"{type(exc).__name__}: {exc}"
+        self.status.value = (
+            f'<div style="color:{DIVERGED_COLOR};border:1px solid {DIVERGED_COLOR};'
+            f'padding:4px 8px;border-radius:4px"><b>Something went wrong</b>: '
+            f"{html.escape(self.error)}{html.escape(origin)}. The last good picture stays; "
+            "change a control to try again.</div>"
+        )
+
+    def _clear_error(self) -> None:
+        if self.error is not None:
+            self.error = None
+            self.status.value = ""
+
+    def _selected(self) -> list[str]:
+        return list(self.controls["optimizers"].value)
+
+    def _current_surface(self) -> Surface:
+        name = self.controls["surface"].value
+        if self._custom_surface is not None and name == self._custom_surface.name:
+            return self._custom_surface
+        if name not in self._surfaces:
+            self._surfaces[name] = surface(name)
+        return self._surfaces[name]
+
+    @staticmethod
+    def _check_count(value: Any, what: str, minimum: int) -> int:
+        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
+            raise ValueError(f"{what} must be an integer >= {minimum}; got {value!r}")
+        return int(value)
+
+    @staticmethod
+    def _check_optimizers(names: Iterable[str]) -> list[str]:
+        if isinstance(names, str):
+            names = [names]
+        names = list(names)
+        allowed = optimizer_names()
+        bad = [n for n in names if n not in allowed]
+        if bad or not names:
+            raise ValueError(
+                f"optimizers must be one or more of {', '.join(allowed)}; got {names!r}"
+            )
+        if len(set(names)) != len(names):
+            raise ValueError(f"optimizers lists a name twice: {names!r}")
+        return names
+
+    def _check_start(self, start: Any) -> np.ndarray:
+        p = as_points(start, "start")
+        if p.shape != (2,) or not np.all(np.isfinite(p)):
+            raise ValueError(f"start must be one finite point (x, y); got {start!r}")
+        return p
+
+    def _set_control(self, name: str, value: Any) -> None:
+        control = self.controls[name]
+        if name == "optimizers":
+            value = self._check_optimizers(value)
+        elif name == "surface":
+            if isinstance(value, Surface):
+                raise ValueError(
+                    "set(surface=...) takes a registered name; pass a Surface to "
+                    "the Explorer's constructor instead"
+                )
+            if value not in control.options:
+                raise ValueError(
+                    f"unknown surface {value!r}; choose one of {', '.join(control.options)}"
+                )
+        elif name == "schedule" and value not in control.options:
+            raise ValueError(
+                f"unknown schedule {value!r}; choose one of {', '.join(control.options)}"
+            )
+        elif name == "tune" and value not in control.options:
+            raise ValueError(f"tune must be one of {', '.join(control.options)}; got {value!r}")
+        elif name == "reset":
+            raise ValueError("reset is a button: call Explorer.reset() instead")
+        elif isinstance(control, widgets.IntSlider):
+            value = self._check_count(value, name, control.min)
+        if hasattr(control, "max") and hasattr(control, "min"):
+            lo, hi = control.min, control.max
+            if isinstance(control, widgets.FloatLogSlider):
+                lo, hi = control.base**lo, control.base**hi
+            try:
+                number = float(value)
+            except (TypeError, ValueError) as exc:
+                raise ValueError(f"{name} must be a number; got {value!r}") from exc
+            if not (lo <= number <= hi):
+                raise ValueError(f"{name} must be between {lo:g} and {hi:g}; got {value!r}")
+        control.value = value
+
+    def _set_hyperparameter(self, slider: str, value: Any) -> None:
+        """Set a shared hyperparameter: a number for every optimizer that has it, or a mapping."""
+        targets = SLIDER_HYPERPARAMETERS[slider]
+        if isinstance(value, Mapping):
+            items = dict(value)
+            bad = [n for n in items if n not in self._selected()]
+            if bad:
+                raise ValueError(
+                    f"{slider} names optimizers that are not shown: {bad}; shown: "
+                    f"{self._selected()}"
+                )
+            no_such = [n for n in items if n not in targets]
+            if no_such:
+                raise ValueError(f"{', '.join(no_such)} has no {slider} hyperparameter")
+        else:
+            items = {n: value for n in self._selected() if n in targets}
+        for name, v in items.items():
+            hyper = dict(self._hyper[name])
+            hyper[targets[name]] = v
+            optimizer(name, **hyper)  # validates, with a message naming the argument
+            self._hyper[name] = hyper
+        self._show_tuned()
+        self._request()
+
+    # -- reacting to controls ----------------------------------------------------------------
+    def _on_change(self, change: dict[str, Any]) -> None:
+        if self._syncing:
+            return
+        name = next(k for k, v in self.controls.items() if v is change["owner"])
+        if name == "surface":
+            self._use_surface(self._current_surface())
+            self.start = self._surface.start.copy()
+        elif name == "optimizers":
+            chosen = self._selected()
+            if not chosen:  # a student removed every tag: keep the last one
+                self._syncing = True
+                self.controls["optimizers"].value = (
+                    [change["old"][0]] if change["old"] else [DEFAULT_OPTIMIZERS[0]]
+                )
+                self._syncing = False
+                chosen = self._selected()
+            for n in chosen:
+                self._hyper.setdefault(n, default_hyperparameters(self._surface, n))
+            self._rebuild_runs_artists()
+        elif name == "tune":
+            self._show_tuned()
+            return
+        elif name in SLIDER_HYPERPARAMETERS:
+            tuned = self.controls["tune"].value
+            targets = SLIDER_HYPERPARAMETERS[name]
+            names = [n for n in self._selected() if n in targets and tuned in ("all", n)]
+            for n in names:
+                self._hyper[n] = {**self._hyper[n], targets[n]: change["new"]}
+        elif name == "steps":
+            self._needs_full = True
+        elif name == "schedule":
+            self._refresh_visibility()
+        self._refresh_visibility()
+        self._request(full=name in ("surface", "optimizers", "steps"))
+
+    def _on_click(self, event) -> None:
+        try:
+            if event.inaxes is not self._ax_map or event.button != 1:
+                return
+            toolbar = getattr(self.canvas, "toolbar", None)
+            if toolbar is not None and str(getattr(toolbar, "mode", "")):
+                return  # zooming or panning, not choosing a start
+            self.set(start=(event.xdata, event.ydata))
+        except Exception as exc:  # noqa: BLE001 - shown in the widget
+            self._show_error(exc)
+
+    def reset(self) -> None:
+        """Back to the surface's defaults: hyperparameters, start, schedule, noise and view."""
+        with self._hold():
+            self._syncing = True
+            try:
+                self.controls["schedule"].value = "constant"
+                self.controls["noise"].value = 0.0
+                self.controls["batch_size"].value = 0
+            finally:
+                self._syncing = False
+            self._hyper = {n: default_hyperparameters(self._surface, n) for n in self._selected()}
+            self.start = self._surface.start.copy()
+            self._reset_view()
+            self._show_tuned()
+            self._refresh_visibility()
+            self._request(full=True)
+
+    def _use_surface(self, s: Surface) -> None:
+        """Switch to surface ``s``: contour (cached per surface), defaults, view."""
+        self._surface = s
+        self._hyper = {n: default_hyperparameters(s, n) for n in self._selected()}
+        if self._surface_artists is not None:
+            self._surface_artists.remove()
+        self._surface_artists = draw_surface(self._ax_map, s)
+        self._ax_map.set_title(s.name.replace("_", " "), fontsize=11)
+        self._reset_view()
+        # Noise in units of the surface's typical gradient.
+        grid = s.grid(24).reshape(-1, 2)
+        with np.errstate(all="ignore"):
+            norms = np.linalg.norm(s.grad(grid), axis=-1)
+        typical = float(np.nanmedian(norms)) if np.isfinite(norms).any() else 1.0
+        top = round_rate(max(2.0 * typical, 1e-6))
+        noise = self.controls["noise"]
+        self._syncing = True
+        try:
+            noise.max = top
+            noise.step = top / 100
+            noise.value = min(noise.value, top)
+            batch = self.controls["batch_size"]
+            n_train = len(getattr(s, "y_train", ()))
+            if n_train:
+                batch.max = n_train
+                batch.value = min(batch.value, n_train)
+        finally:
+            self._syncing = False
+        self._rebuild_runs_artists()
+        self._show_tuned()
+
+    def _reset_view(self) -> None:
+        (xmin, xmax), (ymin, ymax) = self._surface.bounds
+        self._ax_map.set_xlim(xmin, xmax)
+        self._ax_map.set_ylim(ymin, ymax)
+        self._needs_full = True
+
+    def _rebuild_runs_artists(self) -> None:
+        """New path and loss artists for the selected optimizers (a full redraw follows)."""
+        for artists in (self._path_artists, self._loss_artists):
+            if artists is not None:
+                artists.remove()
+        labels = self._selected()
+        colors = optimizer_colors(labels)
+        self._path_artists = draw_paths(self._ax_map, labels, colors, animated=True)
+        reference = loss_reference(self._surface)
+        self._loss_artists = draw_loss_curves(
+            self._ax_loss, labels, colors, reference, animated=True
+        )
+        self._loss_log = bool(np.isfinite(reference))
+        self._ax_loss.set_title("loss per step", fontsize=11)
+        if self._legend is not None:
+            self._legend.remove()
+        handles = [
+            *self._path_artists.lines,
+            self._path_artists.start,
+            self._surface_artists.minima,
+        ]
+        self._legend = self._figure.legend(
+            handles=handles,
+            labels=[*labels, "start", "known minimum"],
+            loc="upper center",
+            ncol=len(handles),
+            frameon=False,
+            fontsize=10,
+            bbox_to_anchor=(0.5, 0.995),
+        )
+        tune = self.controls["tune"]
+        self._syncing = True
+        try:
+            tune.options = ["all", *labels] if len(labels) > 1 else labels
+            if tune.value not in tune.options:
+                tune.value = tune.options[0]
+        finally:
+            self._syncing = False
+        self._needs_full = True
+
+    def _show_tuned(self) -> None:
+        """Show the tuned optimizer's hyperparameters on the shared sliders."""
+        tuned = self.controls["tune"].value
+        self._syncing = True
+        try:
+            for slider, targets in SLIDER_HYPERPARAMETERS.items():
+                names = [n for n in self._selected() if n in targets and tuned in ("all", n)]
+                control = self.controls[slider]
+                control.disabled = not names
+                if names:
+                    control.value = self._hyper[names[0]][targets[names[0]]]
+                    lo = control.base**control.min if slider == "lr" else control.min
+                    if self._hyper[names[0]][targets[names[0]]] < lo:
+                        control.value = lo
+        finally:
+            self._syncing = False
+
+    def _refresh_visibility(self) -> None:
+        if not hasattr(self, "_shown"):
+            return
+        c = self.controls
+        selected = self._selected()
+        wanted = set(self._shown)
+        if not any(n in SLIDER_HYPERPARAMETERS["momentum"] for n in selected):
+            wanted.discard("momentum")
+        if not any(n in SLIDER_HYPERPARAMETERS["beta2"] for n in selected):
+            wanted.discard("beta2")
+        if len(selected) < 2:
+            wanted.discard("tune")
+        if not hasattr(self._surface, "y_train"):
+            wanted.discard("batch_size")
+        for name, control in c.items():
+            control.layout.display = None if name in wanted else "none"
+        params = SCHEDULE_CONTROLS[c["schedule"].value]
+        self._schedule_box.children = [c[p] for p in params if p in wanted]
+        for column in (self._column_what, self._column_hyper, self._column_more):
+            visible = any(
+                getattr(w, "layout", None) is not None and w.layout.display != "none"
+                for w in column.children
+                if w is not self._schedule_box
+            ) or (column is self._column_more and bool(self._schedule_box.children))
+            column.layout.display = None if visible else "none"
+
+    # -- computing and drawing ---------------------------------------------------------------
+    def _schedule_for(self, lr: float) -> Any:
+        """The learning rate of an optimizer with peak rate ``lr`` under the chosen schedule."""
+        c = self.controls
+        name = c["schedule"].value
+        steps = c["steps"].value
+        floor = c["schedule_floor"].value * lr
+        if name == "constant":
+            return lr
+        if name == "step_decay":
+            return schedules.step_decay(
+                lr, every=c["schedule_every"].value, factor=c["schedule_factor"].value
+            )
+        if name == "exponential":
+            return schedules.exponential(lr, gamma=c["schedule_gamma"].value)
+        if name == "inverse_time":
+            return schedules.inverse_time(lr, k=c["schedule_k"].value)
+        if name == "cosine":
+            return schedules.cosine(lr, steps=steps, lr_min=floor)
+        if name == "warmup_cosine":
+            warmup = min(c["schedule_warmup"].value, max(steps - 1, 1))
+            return schedules.warmup_cosine(
+                lr, warmup=warmup, steps=max(steps, warmup + 1), lr_min=floor
+            )
+        if name == "cyclic":
+            return schedules.cyclic(lr_min=floor, lr_max=lr, period=c["schedule_period"].value)
+        raise ValueError(f"unknown schedule {name!r}")
+
+    def _compute(self) -> Run:
+        c = self.controls
+        opts = {}
+        for name in self._selected():
+            hyper = dict(self._hyper[name])
+            if "lr" in hyper:
+                hyper["lr"] = self._schedule_for(float(hyper["lr"]))
+            opts[name] = optimizer(name, **hyper)
+        batch = c["batch_size"].value if hasattr(self._surface, "y_train") else 0
+        return descend(
+            self._surface,
+            opts,
+            start=self.start,
+            steps=c["steps"].value,
+            noise=c["noise"].value,
+            batch_size=batch or None,
+            seed=self.seed,
+        )
+
+    def _frame(self) -> None:
+        """Recompute every path and redraw: blit when only the paths changed."""
+        self._frame_scheduled = False
+        self._dirty = False
+        try:
+            run = self._compute()
+            self.run = run
+            update_paths(self._path_artists, run)
+            values = update_loss_curves(self._loss_artists, run)
+            steps = run.steps
+            factors = (
+                np.asarray(self._schedule_for(1.0)(np.arange(steps)))
+                if self.controls["schedule"].value != "constant"
+                else np.ones(steps)
+            )
+            update_schedule_preview(self._schedule_artists, factors)
+            full = self._needs_full
+            limits = fit_limits(values, None if full else self._ax_loss.get_ylim(), self._loss_log)
+            if limits is not None:
+                self._ax_loss.set_yscale("log" if self._loss_log else "linear")
+                self._ax_loss.set_ylim(*limits)
+                full = True
+            if full:
+                self._ax_loss.set_xlim(0, max(steps, 1))
+                self._ax_lr.set_xlim(0, max(steps - 1, 1))
+            self._update_readout(run)
+            self._clear_error()
+        except Exception as exc:  # noqa: BLE001 - shown in the widget, the widget keeps working
+            self._show_error(exc)
+            return
+        self._draw(full)
+
+    def _draw(self, full: bool) -> None:
+        self.stats["frames"] += 1
+        if full or self._background is None:
+            self._needs_full = False
+            self.stats["full_draws"] += 1
+            self.canvas.draw()  # the draw_event handler caches the background
+        else:
+            self.stats["blits"] += 1
+            self.canvas.restore_region(self._background)
+            self._draw_animated()
+            self.canvas.blit(self._figure.bbox)
+
+    def _animated(self):
+        yield self._ax_map, self._path_artists.artists
+        yield self._ax_loss, self._loss_artists.artists
+        yield self._ax_lr, self._schedule_artists.artists
+
+    def _draw_animated(self) -> None:
+        for ax, artists in self._animated():
+            for artist in artists:
+                ax.draw_artist(artist)
+
+    def _on_draw(self, event) -> None:
+        # After any full draw (ours, or zoom, pan, resize): cache the background, add the paths.
+        try:
+            self._background = self.canvas.copy_from_bbox(self._figure.bbox)
+            self._draw_animated()
+        except Exception as exc:  # noqa: BLE001
+            self._show_error(exc)
+
+    def _update_readout(self, run: Run) -> None:
+        _, distance = run.surface.nearest_minimum(run.final)
+        converged = run.convergence_step()
+        rows = []
+        for i, label in enumerate(run.labels):
+            color = self._path_artists.colors[i]
+            lr = self._hyper[label].get("lr")
+            lr_text = f"{lr:.3g}" if lr is not None else ""
+            if run.diverged[i]:
+                status = (
+                    f'<b style="color:{DIVERGED_COLOR}">⚠ diverged at step '
+                    f"{run.diverged_step[i]}</b>"
+                )
+                loss_text = distance_text = "—"
+            else:
+                status = (
+                    f"converged in {converged[i]} steps" if converged[i] >= 0 else "not converged"
+                )
+                loss_text = f"{run.final_loss[i]:.4g}"
+                distance_text = f"{distance[i]:.3g}" if np.isfinite(distance[i]) else "—"
+            rows.append(
+                f'<tr><td><span style="color:{color};font-size:1.3em">■</span> '
+                f"{html.escape(label)}</td><td>{lr_text}</td><td>{loss_text}</td>"
+                f"<td>{distance_text}</td><td>{status}</td></tr>"
+            )
+        self.readout.value = (
+            '<table class="lossviz-readout" style="border-collapse:collapse;'
+            'font-size:13px"><thead><tr>'
+            "<th style='text-align:left;padding-right:14px'>optimizer</th>"
+            "<th style='text-align:left;padding-right:14px'>learning rate</th>"
+            "<th style='text-align:left;padding-right:14px'>final loss</th>"
+            "<th style='text-align:left;padding-right:14px'>distance to nearest minimum</th>"
+            "<th style='text-align:left'>status</th></tr></thead><tbody>"
+            + "".join(rows)
+            + "</tbody></table>"
+        )
+
+
+__all__ = ["Explorer"]
