@@ -30,7 +30,7 @@ from typing import Any
 
 import ipywidgets as widgets
 import numpy as np
-from ipympl.backend_nbagg import Canvas, FigureManager
+from ipympl.backend_nbagg import FigureManager
 from matplotlib.figure import Figure
 
 from lossviz import schedules
@@ -51,6 +51,7 @@ from lossviz.views import (
     update_paths,
     update_schedule_preview,
 )
+from lossviz.widgets.canvas import FrameCanvas
 
 # Which optimizer hyperparameter each shared slider sets.
 SLIDER_HYPERPARAMETERS: dict[str, dict[str, str]] = {
@@ -249,7 +250,7 @@ class Explorer:
     # -- construction ------------------------------------------------------------------------
     def _build_figure(self) -> None:
         fig = Figure(figsize=(10.0, 4.6), dpi=100)
-        self.canvas = Canvas(fig)
+        self.canvas = FrameCanvas(fig)
         self.manager = FigureManager(self.canvas, 0)
         self.canvas.header_visible = False
         self.canvas.footer_visible = False
