@@ -319,3 +319,26 @@ def test_compute_modules_never_import_matplotlib():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.stdout.strip() == "[]", out.stdout + out.stderr
+
+
+def test_model_surface_shows_data_and_fitted_models():
+    ex = Explorer("linear_regression", optimizers=("gd", "adam"), steps=40)
+    fit_ax = ex._ax_fit
+    assert fit_ax.get_visible()
+    for line, w in zip(ex._fit_artists.fits, ex.run.final, strict=True):
+        x, y = line.get_data()
+        np.testing.assert_allclose(y, w[0] * x + w[1])
+    assert "held-out loss" in ex.readout.value
+    heldout = ex.surface.heldout_loss(ex.run.final)
+    assert f"{heldout[0]:.4g}" in ex.readout.value
+    ex.set(surface="quadratic")
+    assert not fit_ax.get_visible() and ex._fit_artists is None
+    assert "held-out loss" not in ex.readout.value
+    ex.close()
+
+
+def test_readout_states_the_largest_stable_rate():
+    ex = Explorer("quadratic", optimizers=("gd",), steps=20)
+    # quadratic(condition=10): Hessian eigenvalues 1 and 10, so 2 / 10.
+    assert "2/λ<sub>max</sub> = 0.2." in ex.readout.value
+    ex.close()

@@ -60,6 +60,8 @@ class ModelSurface(Surface):
         split may be empty.
     bounds, minima, start, params, description
         As for `Surface`.
+    parameter_names
+        Names of the two weights, for axis labels, e.g. ``("w", "b")``.
 
     Attributes
     ----------
@@ -87,6 +89,7 @@ class ModelSurface(Surface):
         start: Sequence[float] | np.ndarray | None = None,
         params: dict[str, Any] | None = None,
         description: str = "",
+        parameter_names: tuple[str, str] = ("w1", "w2"),
     ) -> None:
         self.x_train, self.y_train = (_read_only(a) for a in train)
         self.x_heldout, self.y_heldout = (_read_only(a) for a in heldout)
@@ -101,6 +104,7 @@ class ModelSurface(Surface):
             params=params,
             description=description,
         )
+        self.parameter_names = parameter_names
         self._model = model
         self._example_loss = example_loss
         self._batch_gradient = elementwise_grad(self._loss_on, 0)

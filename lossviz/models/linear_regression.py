@@ -84,6 +84,7 @@ def linear_regression(
         minima=[minimum],
         start=start,
         params=dict(n=n, noise=noise, true_w=true_w, true_b=true_b, holdout=holdout, seed=seed),
+        parameter_names=("w", "b"),
         description=(
             "Fitting a straight line y = w x + b to noisy points: the height is the mean "
             "squared error for each slope w and intercept b."

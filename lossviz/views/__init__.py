@@ -14,6 +14,7 @@ from lossviz.views.loss_curves import (
     loss_reference,
     update_loss_curves,
 )
+from lossviz.views.model_fit import ModelFitArtists, draw_model_fit, update_model_fit
 from lossviz.views.paths import PathArtists, draw_paths, update_paths
 from lossviz.views.schedule_preview import (
     ScheduleArtists,
@@ -25,11 +26,13 @@ __all__ = [
     "DIVERGED_COLOR",
     "OKABE_ITO",
     "LossArtists",
+    "ModelFitArtists",
     "PathArtists",
     "ScheduleArtists",
     "SurfaceArtists",
     "contour_levels",
     "draw_loss_curves",
+    "draw_model_fit",
     "draw_paths",
     "draw_schedule_preview",
     "draw_surface",
@@ -39,6 +42,7 @@ __all__ = [
     "optimizer_colors",
     "surface_grid",
     "update_loss_curves",
+    "update_model_fit",
     "update_paths",
     "update_schedule_preview",
 ]

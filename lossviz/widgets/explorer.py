@@ -36,6 +36,7 @@ from matplotlib.figure import Figure
 from lossviz import schedules
 from lossviz.defaults import default_hyperparameters, round_rate
 from lossviz.engine import Run, descend
+from lossviz.models.base import ModelSurface
 from lossviz.optimizers.base import optimizer, optimizer_names
 from lossviz.surfaces.base import Surface, as_points, surface, surface_names
 from lossviz.views import (
@@ -51,6 +52,7 @@ from lossviz.views import (
     update_paths,
     update_schedule_preview,
 )
+from lossviz.views.model_fit import draw_model_fit, update_model_fit
 from lossviz.widgets.canvas import FrameCanvas
 
 # Which optimizer hyperparameter each shared slider sets.
@@ -270,7 +272,13 @@ class Explorer:
         )
         self._ax_map = fig.add_subplot(grid[:, 0])
         self._ax_loss = fig.add_subplot(grid[0, 1])
-        self._ax_lr = fig.add_subplot(grid[1, 1])
+        # Below the loss: the schedule across the width, or beside a model's data and fit.
+        half = grid[1, 1].subgridspec(1, 2, wspace=0.45)
+        self._specs = {"lr_wide": grid[1, 1], "lr_half": half[0], "fit": half[1]}
+        self._ax_lr = fig.add_subplot(self._specs["lr_wide"])
+        self._ax_fit = fig.add_subplot(self._specs["fit"])
+        self._ax_fit.set_visible(False)
+        self._fit_artists = None
         self._figure = fig
         self._surface_artists = None
         self._path_artists = None
@@ -677,6 +685,12 @@ class Explorer:
                 batch.value = min(batch.value, n_train)
         finally:
             self._syncing = False
+        is_model = isinstance(s, ModelSurface)
+        spec = self._specs["lr_half" if is_model else "lr_wide"]
+        self._ax_lr.set_subplotspec(spec)
+        self._ax_lr.set_position(spec.get_position(self._figure))
+        self._ax_fit.set_visible(is_model)
+        self._stable_rate_note = stable_rate_note(s)
         self._rebuild_runs_artists()
         self._show_tuned()
 
@@ -716,6 +730,12 @@ class Explorer:
             fontsize=10,
             bbox_to_anchor=(0.5, 0.995),
         )
+        self._ax_fit.cla()
+        self._fit_artists = None
+        if isinstance(self._surface, ModelSurface):
+            self._fit_artists = draw_model_fit(
+                self._ax_fit, self._surface, labels, colors, animated=True
+            )
         tune = self.controls["tune"]
         self._syncing = True
         try:
@@ -832,6 +852,8 @@ class Explorer:
                 else np.ones(steps)
             )
             update_schedule_preview(self._schedule_artists, factors)
+            if self._fit_artists is not None:
+                update_model_fit(self._fit_artists, run.final)
             full = self._needs_full
             limits = fit_limits(values, None if full else self._ax_loss.get_ylim(), self._loss_log)
             if limits is not None:
@@ -864,6 +886,8 @@ class Explorer:
         yield self._ax_map, self._path_artists.artists
         yield self._ax_loss, self._loss_artists.artists
         yield self._ax_lr, self._schedule_artists.artists
+        if self._fit_artists is not None:
+            yield self._ax_fit, self._fit_artists.artists
 
     def _draw_animated(self) -> None:
         for ax, artists in self._animated():
@@ -881,6 +905,10 @@ class Explorer:
     def _update_readout(self, run: Run) -> None:
         _, distance = run.surface.nearest_minimum(run.final)
         converged = run.convergence_step()
+        is_model = isinstance(run.surface, ModelSurface)
+        if is_model:
+            with np.errstate(all="ignore"):
+                heldout = run.surface.heldout_loss(np.nan_to_num(run.final))
         rows = []
         for i, label in enumerate(run.labels):
             color = self._path_artists.colors[i]
@@ -891,29 +919,58 @@ class Explorer:
                     f'<b style="color:{DIVERGED_COLOR}">⚠ diverged at step '
                     f"{run.diverged_step[i]}</b>"
                 )
-                loss_text = distance_text = "—"
+                loss_text = distance_text = heldout_text = "—"
             else:
                 status = (
                     f"converged in {converged[i]} steps" if converged[i] >= 0 else "not converged"
                 )
                 loss_text = f"{run.final_loss[i]:.4g}"
                 distance_text = f"{distance[i]:.3g}" if np.isfinite(distance[i]) else "—"
+                heldout_text = f"{heldout[i]:.4g}" if is_model else ""
+            heldout_cell = f"<td>{heldout_text}</td>" if is_model else ""
             rows.append(
                 f'<tr><td><span style="color:{color};font-size:1.3em">■</span> '
                 f"{html.escape(label)}</td><td>{lr_text}</td><td>{loss_text}</td>"
-                f"<td>{distance_text}</td><td>{status}</td></tr>"
+                f"{heldout_cell}<td>{distance_text}</td><td>{status}</td></tr>"
             )
+        heldout_head = (
+            "<th style='text-align:left;padding-right:14px'>held-out loss</th>" if is_model else ""
+        )
         self.readout.value = (
             '<table class="lossviz-readout" style="border-collapse:collapse;'
             'font-size:13px"><thead><tr>'
             "<th style='text-align:left;padding-right:14px'>optimizer</th>"
             "<th style='text-align:left;padding-right:14px'>learning rate</th>"
             "<th style='text-align:left;padding-right:14px'>final loss</th>"
-            "<th style='text-align:left;padding-right:14px'>distance to nearest minimum</th>"
+            + heldout_head
+            + "<th style='text-align:left;padding-right:14px'>distance to nearest minimum</th>"
             "<th style='text-align:left'>status</th></tr></thead><tbody>"
             + "".join(rows)
             + "</tbody></table>"
+            + self._stable_rate_note
         )
+
+
+def stable_rate_note(s: Surface) -> str:
+    """One line for the readout: the largest stable gradient-descent rate near the minimum.
+
+    Near a minimum the loss is close to a quadratic bowl whose steepest
+    curvature is the Hessian's largest eigenvalue ``lambda_max``; gradient
+    descent with a constant rate converges there only if ``lr < 2 / lambda_max``.
+    """
+    if len(s.minima) == 0:
+        return ""
+    with np.errstate(all="ignore"):
+        curvature = float(np.linalg.eigvalsh(s.hessian(s.minima[0])).max())
+    if not np.isfinite(curvature) or curvature <= 0:
+        return ""
+    where = ", ".join(f"{v:.3g}" for v in s.minima[0])
+    return (
+        '<div style="font-size:12px;color:#444;margin-top:4px">Near the minimum at '
+        f"({where}) the steepest curvature is λ<sub>max</sub> = {curvature:.4g}: gradient "
+        f"descent with a constant rate is stable there for lr &lt; 2/λ<sub>max</sub> = "
+        f"{2 / curvature:.4g}.</div>"
+    )
 
 
 __all__ = ["Explorer"]
