@@ -342,3 +342,17 @@ def test_readout_states_the_largest_stable_rate():
     # quadratic(condition=10): Hessian eigenvalues 1 and 10, so 2 / 10.
     assert "2/λ<sub>max</sub> = 0.2." in ex.readout.value
     ex.close()
+
+
+@pytest.mark.parametrize("pyplot_first", [True, False])
+def test_importing_the_explorer_keeps_the_users_matplotlib_backend(pyplot_first):
+    # ipympl switches pyplot to itself when imported after matplotlib; lessons' static
+    # plt.show() figures must stay static.
+    first = "import matplotlib.pyplot as plt; " if pyplot_first else ""
+    code = (
+        f"import matplotlib; matplotlib.use('svg'); {first}"
+        "from lossviz import Explorer; ex = Explorer('quadratic', steps=5); "
+        "import matplotlib.pyplot as plt; print(matplotlib.get_backend(), plt.get_fignums())"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.stdout.strip() == "svg []", out.stdout + out.stderr

@@ -4,9 +4,32 @@ from __future__ import annotations
 
 from io import BytesIO
 
+import matplotlib
 import numpy as np
-from ipympl.backend_nbagg import Canvas
 from PIL import Image
+
+
+def _import_ipympl_keeping_backend():
+    """Import ipympl's backend module without letting it take over pyplot.
+
+    ``import ipympl`` calls ``matplotlib.use("module://ipympl.backend_nbagg")``
+    whenever matplotlib is already imported, which would silently turn a
+    lesson's static ``plt.show()`` figures into widgets (and switching back
+    afterwards does not restore IPython's inline hooks). The Explorer makes its
+    own canvas and needs no pyplot backend, so that one call is skipped.
+    """
+    use = matplotlib.use
+    matplotlib.use = lambda *args, **kwargs: None
+    try:
+        import ipympl.backend_nbagg as backend
+    finally:
+        matplotlib.use = use
+    return backend
+
+
+_ipympl = _import_ipympl_keeping_backend()
+Canvas = _ipympl.Canvas
+FigureManager = _ipympl.FigureManager
 
 
 class FrameCanvas(Canvas):

@@ -30,7 +30,6 @@ from typing import Any
 
 import ipywidgets as widgets
 import numpy as np
-from ipympl.backend_nbagg import FigureManager
 from matplotlib.figure import Figure
 
 from lossviz import schedules
@@ -53,7 +52,7 @@ from lossviz.views import (
     update_schedule_preview,
 )
 from lossviz.views.model_fit import draw_model_fit, update_model_fit
-from lossviz.widgets.canvas import FrameCanvas
+from lossviz.widgets.canvas import FigureManager, FrameCanvas
 
 # Which optimizer hyperparameter each shared slider sets.
 SLIDER_HYPERPARAMETERS: dict[str, dict[str, str]] = {
