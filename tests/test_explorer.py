@@ -356,3 +356,18 @@ def test_importing_the_explorer_keeps_the_users_matplotlib_backend(pyplot_first)
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.stdout.strip() == "svg []", out.stdout + out.stderr
+
+
+def test_static_html_export_shows_the_last_frame(tmp_path):
+    import nbformat
+    from nbclient import NotebookClient
+    from nbconvert import HTMLExporter
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "from lossviz import Explorer\nExplorer('quadratic', optimizers=('gd',), steps=20)"
+    )])
+    NotebookClient(nb, timeout=120, kernel_name="python3", store_widget_state=False,
+                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    body, _ = HTMLExporter().from_notebook_node(nb)
+    page = body.split("<main>", 1)[1]
+    assert 'src="data:image/png;base64,' in page.split("jp-OutputArea-output", 1)[1]
