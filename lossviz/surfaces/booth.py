@@ -1,0 +1,41 @@
+"""Booth's function: a tilted, moderately stretched quadratic bowl."""
+
+from __future__ import annotations
+
+from lossviz.surfaces.base import Surface, register
+
+
+@register("booth")
+def booth() -> Surface:
+    """Booth's function, a quadratic bowl with its minimum 0 at ``(1, 3)``.
+
+    ::
+
+        L(x, y) = (x + 2 y - 7)^2 + (2 x + y - 5)^2
+
+    Its Hessian ``[[10, 8], [8, 10]]`` has eigenvalues 2 and 18 (condition
+    number 9), with axes along the diagonals.
+
+    Returns
+    -------
+    Surface
+        Bounds ``(-4, 6) x (-2, 8)``, start ``(-3, -1)``, one minimum.
+
+    Examples
+    --------
+    >>> float(booth()([1.0, 3.0]))
+    0.0
+    """
+
+    def loss(x, y):
+        return (x + 2.0 * y - 7.0) ** 2 + (2.0 * x + y - 5.0) ** 2
+
+    return Surface(
+        "booth",
+        loss,
+        ((-4.0, 6.0), (-2.0, 8.0)),
+        minima=[(1.0, 3.0)],
+        start=(-3.0, -1.0),
+        params={},
+        description="A bowl stretched along a diagonal, with one minimum at (1, 3).",
+    )

@@ -1,0 +1,62 @@
+"""Himmelblau's function: four equally deep minima."""
+
+from __future__ import annotations
+
+from functools import cache
+
+import numpy as np
+
+from lossviz.surfaces._minima import polish_minima
+from lossviz.surfaces.base import Surface, register
+
+# Published locations (Himmelblau 1972); only (3, 2) is exact, the rest are polished.
+_PUBLISHED_MINIMA = [
+    (3.0, 2.0),
+    (-2.805118, 3.131312),
+    (-3.779310, -3.283186),
+    (3.584428, -1.848126),
+]
+
+
+def _loss(x, y):
+    return (x * x + y - 11.0) ** 2 + (x + y * y - 7.0) ** 2
+
+
+@cache
+def _minima() -> np.ndarray:
+    return polish_minima(_loss, _PUBLISHED_MINIMA)
+
+
+@register("himmelblau")
+def himmelblau() -> Surface:
+    """Himmelblau's function, with four global minima of loss 0.
+
+    ::
+
+        L(x, y) = (x^2 + y - 11)^2 + (x + y^2 - 7)^2
+
+    Minima at ``(3, 2)`` and, polished to machine precision from the published
+    values, about ``(-2.805118, 3.131312)``, ``(-3.779310, -3.283186)`` and
+    ``(3.584428, -1.848126)``; a local maximum near ``(-0.27, -0.92)``.
+
+    Returns
+    -------
+    Surface
+        Bounds ``(-5, 5) x (-5, 5)``, start ``(-0.3, -0.5)`` near the local maximum
+        (which minimum you reach depends on the optimizer), four minima.
+
+    Examples
+    --------
+    >>> s = himmelblau()
+    >>> float(s([3.0, 2.0]))
+    0.0
+    """
+    return Surface(
+        "himmelblau",
+        _loss,
+        ((-5.0, 5.0), (-5.0, 5.0)),
+        minima=_minima().copy(),
+        start=(-0.3, -0.5),
+        params={},
+        description="Four valleys, all equally deep: which one you reach depends on the path.",
+    )

@@ -1,0 +1,101 @@
+"""Gaussian wells of different depths on a gentle bowl: local versus global minima."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import cache
+
+import autograd.numpy as anp
+import numpy as np
+
+from lossviz.surfaces._minima import find_minima
+from lossviz.surfaces._params import check_number
+from lossviz.surfaces.base import Surface, register
+
+_BOUNDS = ((-3.0, 3.0), (-3.0, 3.0))
+# Well i sits at _CENTRES[i]; the order is chosen so any first few wells make a good picture.
+_CENTRES = ((1.5, -1.2), (-1.3, 1.2), (-1.6, -1.5), (1.4, 1.6), (0.0, -0.1))
+_BOWL = 0.05
+
+
+@register("multi_well")
+def multi_well(depths: Sequence[float] = (1.0, 0.6, 0.8), width: float = 0.6) -> Surface:
+    """Gaussian wells of the given depths on a gentle bowl.
+
+    ::
+
+        L(p) = 0.05 |p|^2 - sum_i depth_i exp(-|p - c_i|^2 / (2 width^2))
+
+    Well ``i`` is centred at the ``i``-th of ``(1.5, -1.2)``, ``(-1.3, 1.2)``,
+    ``(-1.6, -1.5)``, ``(1.4, 1.6)``, ``(0, -0.1)``. Each well makes a minimum
+    (wide wells can merge, and narrow ones can leave a shallow dip of the bowl
+    between them); all minima are found and polished at build time, the
+    deepest first.
+
+    Parameters
+    ----------
+    depths
+        Depth of each well, 1 to 5 numbers, each in (0, 5]. The default makes the
+        well nearest the start shallow and the global minimum lie elsewhere.
+    width
+        Standard deviation of every well; in [0.2, 1.5].
+
+    Returns
+    -------
+    Surface
+        Bounds ``(-3, 3) x (-3, 3)``, start ``(-0.6, 2.6)``, every minimum.
+
+    Examples
+    --------
+    >>> s = multi_well()
+    >>> len(s.minima), s.minima[0].round(2).tolist()
+    (3, [1.45, -1.16])
+    """
+    try:
+        one_dimensional = not isinstance(depths, (str, bytes)) and np.ndim(depths) == 1
+    except ValueError:  # ragged nested sequences
+        one_dimensional = False
+    if not one_dimensional:
+        raise ValueError(
+            f"depths must be a sequence of 1 to {len(_CENTRES)} numbers; got {depths!r}"
+        )
+    if not 1 <= len(depths) <= len(_CENTRES):
+        raise ValueError(
+            f"depths must hold 1 to {len(_CENTRES)} numbers (one per well); got {len(depths)}"
+        )
+    depths = tuple(
+        check_number(d, f"depths[{i}]", low=0.0, high=5.0, low_open=True)
+        for i, d in enumerate(depths)
+    )
+    width = check_number(width, "width", low=0.2, high=1.5)
+    loss = _loss_for(depths, width)
+    return Surface(
+        "multi_well",
+        loss,
+        _BOUNDS,
+        minima=_minima(depths, width).copy(),
+        start=(-0.6, 2.6),
+        params={"depths": depths, "width": width},
+        description=(
+            "Wells of different depths: gradient descent settles in the nearest one, "
+            "which need not be the deepest."
+        ),
+    )
+
+
+def _loss_for(depths: tuple[float, ...], width: float):
+    scale = -0.5 / width**2
+
+    def loss(x, y):
+        total = _BOWL * (x * x + y * y)
+        for depth, (cx, cy) in zip(depths, _CENTRES, strict=False):
+            total = total - depth * anp.exp(scale * ((x - cx) ** 2 + (y - cy) ** 2))
+        return total
+
+    return loss
+
+
+@cache
+def _minima(depths: tuple[float, ...], width: float) -> np.ndarray:
+    centres = np.array(_CENTRES[: len(depths)])
+    return find_minima(_loss_for(depths, width), _BOUNDS, centres)

@@ -1,0 +1,72 @@
+"""A long plateau, a narrow ridge and a valley behind it."""
+
+from __future__ import annotations
+
+from functools import cache
+
+import autograd.numpy as anp
+import numpy as np
+
+from lossviz.surfaces._minima import find_minima
+from lossviz.surfaces.base import Surface, register
+
+_BOUNDS = ((-4.0, 3.5), (-2.0, 2.0))
+
+
+def _loss(x, y):
+    cliff = 0.5 * (1.0 + anp.tanh(2.0 * x))  # 0 on the plateau, 1 past the cliff edge
+    valley = 1.0 - anp.exp(-((x - 2.0) ** 2 + 2.0 * y * y) / 4.0)  # stays below 1.2
+    ridge = (
+        0.5
+        * anp.exp(-0.5 * ((x - 1.0) / 0.08) ** 2)
+        * 0.5
+        * (1.0 - anp.tanh((y - 0.6) / 0.1))  # ends at y = 0.6, leaving a way round
+    )
+    return 1.2 - cliff * (1.2 - valley) + ridge
+
+
+@cache
+def _minima() -> np.ndarray:
+    return find_minima(_loss, _BOUNDS, [(2.0, 0.0), (0.8, 0.0)], resolution=301)
+
+
+@register("plateau_ridge")
+def plateau_ridge() -> Surface:
+    """A long flat plateau, then a valley guarded by a narrow ridge.
+
+    ::
+
+        L(x, y) = 1.2 - s(x) (1.2 - v(x, y)) + r(x, y)
+        s(x)    = (1 + tanh 2x) / 2                                  (the cliff edge)
+        v(x, y) = 1 - exp(-((x - 2)^2 + 2 y^2) / 4)                  (the valley)
+        r(x, y) = 0.5 exp(-(x - 1)^2 / (2 * 0.08^2)) (1 - tanh((y - 0.6) / 0.1)) / 2
+
+    For ``x < -1.5`` the loss is within ``1e-3`` of the plateau height 1.2 and the
+    gradient fades like ``exp(4 x)``. Past the cliff edge a ridge 0.5 high and
+    about 0.2 wide runs along ``x = 1`` up to ``y = 0.6``: in front of it lies
+    a local minimum, behind it the global one near ``(2, 0)``, reached by going
+    round the ridge's end or by a step long enough to jump over it.
+
+    Returns
+    -------
+    Surface
+        Bounds ``(-4, 3.5) x (-2, 2)``, start ``(-2, -0.5)`` on the plateau, two minima.
+
+    Examples
+    --------
+    >>> s = plateau_ridge()
+    >>> s.minima.round(2).tolist(), bool(abs(s.grad(s.start)).max() < 1e-3)
+    ([[2.0, 0.0], [0.79, 0.0]], True)
+    """
+    return Surface(
+        "plateau_ridge",
+        _loss,
+        _BOUNDS,
+        minima=_minima().copy(),
+        start=(-2.0, -0.5),
+        params={},
+        description=(
+            "A plateau where the gradient all but vanishes, then a narrow ridge that "
+            "guards the valley holding the minimum."
+        ),
+    )

@@ -1,0 +1,78 @@
+"""Rastrigin's function: a bowl covered in a regular egg-crate of local minima."""
+
+from __future__ import annotations
+
+from functools import cache
+
+import autograd.numpy as anp
+import numpy as np
+
+from lossviz.surfaces._minima import find_minima
+from lossviz.surfaces._params import check_number
+from lossviz.surfaces.base import Surface, register
+
+_BOUNDS = ((-2.5, 2.5), (-2.5, 2.5))
+
+
+@register("rastrigin")
+def rastrigin(amplitude: float = 10.0) -> Surface:
+    """Rastrigin's function, global minimum 0 at the origin.
+
+    ::
+
+        L(x, y) = 2 A + (x^2 - A cos(2 pi x)) + (y^2 - A cos(2 pi y)),   A = amplitude
+
+    With the classic ``A = 10`` there is a local minimum near every integer
+    point; within the bounds ``(-2.5, 2.5)^2`` (whose edges lie near the ridges
+    between cells) that makes 25 minima, listed with the global one first.
+
+    Parameters
+    ----------
+    amplitude
+        Height ``A`` of the ripples; in [0, 100]. ``A = 0`` leaves a plain bowl.
+
+    Returns
+    -------
+    Surface
+        Bounds ``(-2.5, 2.5) x (-2.5, 2.5)``, start ``(-2.2, 2.3)``, every minimum
+        inside the bounds (25 for ``A = 10``).
+
+    Examples
+    --------
+    >>> s = rastrigin()
+    >>> float(s([0.0, 0.0])), len(s.minima)
+    (0.0, 25)
+    """
+    amplitude = check_number(amplitude, "amplitude", low=0.0, high=100.0)
+    return Surface(
+        "rastrigin",
+        _loss_for(amplitude),
+        _BOUNDS,
+        minima=_minima(amplitude).copy(),
+        start=(-2.2, 2.3),
+        params={"amplitude": amplitude},
+        description=(
+            "A bowl covered in regular ripples: a local minimum in every cell, the "
+            "global one at the centre."
+        ),
+    )
+
+
+def _loss_for(amplitude: float):
+    def loss(x, y):
+        return (
+            2.0 * amplitude
+            + x * x
+            - amplitude * anp.cos(2.0 * np.pi * x)
+            + y * y
+            - amplitude * anp.cos(2.0 * np.pi * y)
+        )
+
+    return loss
+
+
+@cache
+def _minima(amplitude: float) -> np.ndarray:
+    # Local minima sit just inside the integer points (the bowl pulls them in).
+    lattice = np.stack(np.meshgrid(np.arange(-2.0, 3.0), np.arange(-2.0, 3.0)), axis=-1)
+    return find_minima(_loss_for(amplitude), _BOUNDS, lattice.reshape(-1, 2))

@@ -1,0 +1,95 @@
+"""Saddle points: flat spots that are not minima, where plain gradient descent lingers."""
+
+from __future__ import annotations
+
+import math
+
+from lossviz.surfaces.base import Surface, register
+
+
+@register("saddle")
+def saddle() -> Surface:
+    """A saddle at the origin, with two minima where the quartic term bends ``-y^2`` back up.
+
+    ::
+
+        L(x, y) = x^2 - y^2 + y^4 / 4
+
+    The origin is a saddle (curvatures 2 and -2); the minima are ``(0, +-sqrt 2)``
+    with loss -1. The start ``(1.8, 1e-3)`` sits just off the saddle's stable
+    manifold (the x-axis), so gradient descent first slides to the saddle and
+    lingers there before the tiny ``y`` grows and it escapes.
+
+    Returns
+    -------
+    Surface
+        Bounds ``(-2, 2) x (-2, 2)``, start ``(1.8, 1e-3)``, two minima.
+
+    Examples
+    --------
+    >>> s = saddle()
+    >>> s.minima.round(6).tolist(), round(float(s(s.minima[0])), 12)
+    ([[0.0, 1.414214], [0.0, -1.414214]], -1.0)
+    """
+
+    def loss(x, y):
+        return x * x - y * y + 0.25 * y**4
+
+    root2 = math.sqrt(2.0)
+    return Surface(
+        "saddle",
+        loss,
+        ((-2.0, 2.0), (-2.0, 2.0)),
+        minima=[(0.0, root2), (0.0, -root2)],
+        start=(1.8, 1e-3),
+        params={},
+        description=(
+            "A saddle at the centre: downhill one way, uphill the other, with the "
+            "gradient vanishing in between."
+        ),
+    )
+
+
+@register("monkey_saddle")
+def monkey_saddle() -> Surface:
+    """The monkey saddle ``x^3 - 3 x y^2``, bounded by a quartic bowl into three valleys.
+
+    ::
+
+        L(x, y) = x^3 - 3 x y^2 + (x^2 + y^2)^2 / 2  =  r^3 cos(3 phi) + r^4 / 2
+
+    The origin is a degenerate saddle (gradient and Hessian both vanish there),
+    with three descending valleys at ``phi = 60, 180, 300`` degrees. The minima
+    sit at ``r = 3/2`` in those directions, with loss ``-27/32``.
+
+    Returns
+    -------
+    Surface
+        Bounds ``(-2, 2) x (-2, 2)``, start ``(1.2, 0.02)``, three minima.
+
+    Examples
+    --------
+    >>> s = monkey_saddle()
+    >>> float(s([-1.5, 0.0]))
+    -0.84375
+    """
+
+    def loss(x, y):
+        r2 = x * x + y * y
+        return x * (x * x - 3.0 * y * y) + 0.5 * r2 * r2
+
+    # The minima of r^3 cos(3 phi) + r^4 / 2: cos(3 phi) = -1 and 3 r^2 = -2 r^3 cos(3 phi).
+    half = 0.75  # 1.5 cos(60 degrees)
+    height = 0.75 * math.sqrt(3.0)  # 1.5 sin(60 degrees)
+    return Surface(
+        "monkey_saddle",
+        loss,
+        ((-2.0, 2.0), (-2.0, 2.0)),
+        minima=[(-1.5, 0.0), (half, height), (half, -height)],
+        start=(1.2, 0.02),
+        params={},
+        description=(
+            "A monkey saddle: three valleys meet at a flat centre where the gradient "
+            "and the curvature both vanish."
+        ),
+    )

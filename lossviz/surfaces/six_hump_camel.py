@@ -1,0 +1,67 @@
+"""The six-hump camel function: two global and four local minima."""
+
+from __future__ import annotations
+
+from functools import cache
+
+import numpy as np
+
+from lossviz.surfaces._minima import polish_minima
+from lossviz.surfaces.base import Surface, register
+
+# Published approximations (Dixon and Szego 1978), global pair first, polished at build time.
+_PUBLISHED_MINIMA = [
+    (0.0898, -0.7126),  # -1.0316 (global)
+    (-0.0898, 0.7126),  # -1.0316 (global)
+    (1.7036, -0.7961),  # -0.2155
+    (-1.7036, 0.7961),  # -0.2155
+    (1.6071, 0.5687),  # 2.1043
+    (-1.6071, -0.5687),  # 2.1043
+]
+
+
+def _loss(x, y):
+    x2 = x * x
+    return (4.0 - 2.1 * x2 + x2 * x2 / 3.0) * x2 + x * y + (4.0 * y * y - 4.0) * y * y
+
+
+@cache
+def _minima() -> np.ndarray:
+    return polish_minima(_loss, _PUBLISHED_MINIMA)
+
+
+@register("six_hump_camel")
+def six_hump_camel() -> Surface:
+    """The six-hump camel function, global minimum about -1.0316284535.
+
+    ::
+
+        L(x, y) = (4 - 2.1 x^2 + x^4 / 3) x^2 + x y + (4 y^2 - 4) y^2
+
+    Six minima: the global pair about ``(+-0.0898, -+0.7126)`` (-1.0316), and
+    local ones about ``(+-1.7036, -+0.7961)`` (-0.2155) and
+    ``(+-1.6071, +-0.5687)`` (2.1043); the surface is symmetric under ``p -> -p``.
+
+    Returns
+    -------
+    Surface
+        Bounds ``(-2.2, 2.2) x (-1.2, 1.2)``, start ``(-1.5, -1.0)``, six minima.
+
+    Examples
+    --------
+    >>> s = six_hump_camel()
+    >>> round(float(s(s.minima[0])), 10)
+    -1.0316284535
+    """
+    return Surface(
+        "six_hump_camel",
+        _loss,
+        ((-2.2, 2.2), (-1.2, 1.2)),
+        minima=_minima().copy(),
+        start=(-1.5, -1.0),
+        params={},
+        description=(
+            "Six valleys of three different depths: a descent ends in whichever one it "
+            "starts above."
+        ),
+    )

@@ -1,0 +1,511 @@
+"""The analytic surfaces: values, exact derivatives, minima, shapes and parameters."""
+
+from __future__ import annotations
+
+import ast
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import lossviz
+from lossviz.surfaces import surface, surface_names
+
+ANALYTIC = [
+    "quadratic",
+    "rosenbrock",
+    "saddle",
+    "monkey_saddle",
+    "himmelblau",
+    "multi_well",
+    "booth",
+    "beale",
+    "six_hump_camel",
+    "goldstein_price",
+    "styblinski_tang",
+    "rastrigin",
+    "ackley",
+    "plateau_ridge",
+]
+HAND_GRADIENTS = ["rosenbrock", "quadratic"]
+# Non-default parameters, so that the checks below also cover surfaces rebuilt by a lesson.
+VARIANTS = [
+    ("rosenbrock", {"a": -0.5, "b": 10.0}),
+    ("rosenbrock", {"a": 2.0, "b": 300.0}),
+    ("quadratic", {"condition": 100.0, "angle": 30.0}),
+    ("quadratic", {"condition": 1.0, "angle": -135.0}),
+    ("multi_well", {"depths": (0.5, 2.0, 1.0, 0.7, 1.5), "width": 0.4}),
+    ("multi_well", {"depths": (1.0, 1.0), "width": 1.5}),
+    ("rastrigin", {"amplitude": 1.0}),
+    ("rastrigin", {"amplitude": 0.0}),
+]
+CASES = [(name, {}) for name in ANALYTIC] + VARIANTS
+CASE_IDS = [name + "".join(f"-{k}={v}" for k, v in params.items()) for name, params in CASES]
+
+
+@pytest.fixture(params=CASES, ids=CASE_IDS)
+def built(request):
+    name, params = request.param
+    return surface(name, **params)
+
+
+def span(s) -> float:
+    (xmin, xmax), (ymin, ymax) = s.bounds
+    return max(xmax - xmin, ymax - ymin)
+
+
+def inside(s, p) -> np.ndarray:
+    (xmin, xmax), (ymin, ymax) = s.bounds
+    p = np.asarray(p)
+    return (xmin <= p[..., 0]) & (p[..., 0] <= xmax) & (ymin <= p[..., 1]) & (p[..., 1] <= ymax)
+
+
+def sample(s, n=40, seed=0) -> np.ndarray:
+    """``n`` random points in the bounds, plus the start and every minimum, shape (m, 2)."""
+    (xmin, xmax), (ymin, ymax) = s.bounds
+    rng = np.random.default_rng(seed)
+    points = rng.uniform((xmin, ymin), (xmax, ymax), size=(n, 2))
+    return np.concatenate([points, s.start[None], s.minima])
+
+
+def central_gradient(s, p, h):
+    e = np.eye(2) * h
+    return np.stack([(s(p + e[i]) - s(p - e[i])) / (2 * h) for i in range(2)], axis=-1)
+
+
+def central_hessian(s, p, h):
+    e = np.eye(2) * h
+    columns = [(s.grad(p + e[j]) - s.grad(p - e[j])) / (2 * h) for j in range(2)]
+    return np.stack(columns, axis=-1)  # H[..., i, j] = d grad_i / d p_j
+
+
+# -- the registry ---------------------------------------------------------------------------------
+def test_every_analytic_surface_is_registered():
+    names = surface_names()
+    assert [name for name in ANALYTIC if name not in names] == []
+
+
+def test_unknown_surface_lists_the_names():
+    with pytest.raises(ValueError, match="unknown surface 'nope'") as info:
+        lossviz.surface("nope")
+    for name in ANALYTIC:
+        assert name in str(info.value)
+
+
+@pytest.mark.parametrize("name", ANALYTIC)
+def test_unknown_parameter_is_rejected(name):
+    with pytest.raises(ValueError, match="has no parameter 'colour'"):
+        surface(name, colour="red")
+
+
+@pytest.mark.parametrize(
+    ("name", "params", "message"),
+    [
+        ("rosenbrock", {"b": 0.0}, "b must be > 0; got 0.0"),
+        ("rosenbrock", {"b": float("nan")}, "b must be a finite number > 0"),
+        ("rosenbrock", {"a": 5.0}, r"a must be in \[-2, 2\]; got 5.0"),
+        ("rosenbrock", {"a": "one"}, r"a must be a number in \[-2, 2\]"),
+        ("rosenbrock", {"b": True}, "b must be a number > 0"),
+        ("quadratic", {"condition": 0.5}, "condition must be >= 1; got 0.5"),
+        ("quadratic", {"angle": float("inf")}, "angle must be a finite number"),
+        ("multi_well", {"depths": 1.0}, "depths must be a sequence of 1 to 5 numbers"),
+        ("multi_well", {"depths": ()}, "depths must hold 1 to 5 numbers"),
+        ("multi_well", {"depths": (1.0,) * 6}, "depths must hold 1 to 5 numbers"),
+        ("multi_well", {"depths": (1.0, -1.0)}, r"depths\[1\] must be in \(0, 5\]; got -1.0"),
+        ("multi_well", {"width": 0.01}, r"width must be in \[0.2, 1.5\]; got 0.01"),
+        ("rastrigin", {"amplitude": -1.0}, r"amplitude must be in \[0, 100\]; got -1.0"),
+    ],
+)
+def test_bad_parameters_name_the_parameter_and_its_range(name, params, message):
+    with pytest.raises(ValueError, match=message):
+        surface(name, **params)
+
+
+def test_params_record_the_arguments():
+    assert surface("rosenbrock", a=0.5).params == {"a": 0.5, "b": 100.0}
+    assert surface("quadratic", condition=4).params == {"condition": 4.0, "angle": 0.0}
+    assert surface("multi_well", depths=[1, 2]).params == {"depths": (1.0, 2.0), "width": 0.6}
+    assert surface("rastrigin").params == {"amplitude": 10.0}
+    assert surface("himmelblau").params == {}
+
+
+def test_compute_modules_import_neither_matplotlib_nor_ipywidgets():
+    folder = Path(lossviz.surfaces.__file__).parent
+    for path in folder.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                modules = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                modules = [node.module or ""]
+            else:
+                continue
+            for module in modules:
+                assert module.split(".")[0] not in {"matplotlib", "ipywidgets"}, path.name
+
+
+# -- every surface --------------------------------------------------------------------------------
+def test_surface_is_described(built):
+    assert built.name in ANALYTIC
+    sentence = built.description
+    assert sentence and sentence[0].isupper() and sentence.endswith(".")
+    assert sentence.count(". ") == 0
+
+
+def test_start_and_minima_lie_inside_the_bounds(built):
+    assert built.minima.ndim == 2 and built.minima.shape[1] == 2 and len(built.minima) >= 1
+    assert inside(built, built.minima).all()
+    assert built.start.shape == (2,) and inside(built, built.start)
+
+
+def test_start_is_not_at_a_minimum(built):
+    distance = np.linalg.norm(built.minima - built.start, axis=-1)
+    assert distance.min() > 1e-2 * span(built)
+
+
+@pytest.mark.parametrize(
+    ("shape", "value_shape"), [((2,), ()), ((7, 2), (7,)), ((3, 5, 2), (3, 5))]
+)
+def test_every_point_shape_is_accepted(built, shape, value_shape):
+    (xmin, xmax), (ymin, ymax) = built.bounds
+    rng = np.random.default_rng(1)
+    p = rng.uniform((xmin, ymin), (xmax, ymax), size=shape)
+    value, grad, hessian = built(p), built.grad(p), built.hessian(p)
+    assert value.shape == value_shape and value.dtype == np.float64
+    assert grad.shape == shape and grad.dtype == np.float64
+    assert hessian.shape == (*shape, 2) and hessian.dtype == np.float64
+    assert built.autograd_grad(p).shape == shape
+    # A batch gives the same numbers as one point at a time.
+    flat = p.reshape(-1, 2)
+    one_by_one = np.array([built(q) for q in flat]).reshape(value_shape)
+    np.testing.assert_allclose(value, one_by_one, rtol=1e-13, atol=1e-13)
+    np.testing.assert_allclose(grad, np.array([built.grad(q) for q in flat]).reshape(shape))
+
+
+def test_gradient_equals_autograd(built):
+    p = sample(built)
+    g, reference = built.grad(p), built.autograd_grad(p)
+    scale = 1e-12 * (1.0 + np.abs(reference).max())
+    np.testing.assert_allclose(g, reference, rtol=1e-11, atol=scale)
+
+
+def test_gradient_matches_central_differences(built):
+    p = sample(built)
+    h = 1e-6 * span(built)
+    g = built.grad(p)
+    numeric = central_gradient(built, p, h)
+    # Rounding error of the difference quotient grows with |L| / h.
+    atol = 1e-8 * (1.0 + np.abs(built(p)).max()) / h
+    np.testing.assert_allclose(numeric, g, rtol=1e-5, atol=atol)
+
+
+def test_hessian_matches_central_differences_of_the_gradient(built):
+    p = sample(built)
+    h = 1e-6 * span(built)
+    hessian = built.hessian(p)
+    numeric = central_hessian(built, p, h)
+    atol = 1e-8 * (1.0 + np.abs(built.grad(p)).max()) / h
+    np.testing.assert_allclose(numeric, hessian, rtol=1e-5, atol=atol)
+    np.testing.assert_allclose(hessian, np.swapaxes(hessian, -1, -2), rtol=1e-12, atol=1e-9)
+
+
+def test_gradient_vanishes_at_every_minimum(built):
+    assert np.linalg.norm(built.grad(built.minima), axis=-1).max() < 1e-8
+    assert np.linalg.norm(built.autograd_grad(built.minima), axis=-1).max() < 1e-8
+
+
+def test_every_listed_minimum_is_a_local_minimum(built):
+    curvature = np.linalg.eigvalsh(built.hessian(built.minima))
+    assert (curvature >= 0).all()
+    angles = np.linspace(0, 2 * np.pi, 16, endpoint=False)
+    ring = np.stack([np.cos(angles), np.sin(angles)], axis=-1)
+    for radius in (1e-4, 1e-3):
+        around = built.minima[:, None, :] + radius * span(built) * ring  # (k, 16, 2)
+        assert (built(built.minima)[:, None] < built(around)).all()
+
+
+def test_minima_are_distinct(built):
+    gaps = np.linalg.norm(built.minima[:, None] - built.minima[None], axis=-1)
+    assert (gaps + np.eye(len(built.minima)) * 1e9).min() > 1e-6 * span(built)
+
+
+def test_row_zero_is_a_global_minimum(built):
+    values = built(built.minima)
+    assert values[0] <= values.min() + 1e-12 * (1 + abs(values[0]))
+    assert values[0] <= built(built.grid(301)).min() + 1e-12
+
+
+def descend(s, starts, iterations=400):
+    """Levenberg-Marquardt from each start (an independent check of the factories' Newton)."""
+    p = np.array(starts, dtype=np.float64)
+    f = s(p)
+    damping = np.full(len(p), 1e-3)
+    stalled = 0
+    for _ in range(iterations):
+        g, hessian = s.grad(p), s.hessian(p)
+        lowest = np.linalg.eigvalsh(hessian)[:, 0]
+        shift = damping + 2.0 * np.maximum(0.0, -lowest)
+        step = -np.linalg.solve(hessian + shift[:, None, None] * np.eye(2), g[..., None])[..., 0]
+        trial = p + step
+        trial_f = s(trial)
+        better = trial_f < f
+        p = np.where(better[:, None], trial, p)
+        f = np.where(better, trial_f, f)
+        damping = np.where(better, np.maximum(damping / 4.0, 1e-12), damping * 4.0)
+        stalled = 0 if better.any() else stalled + 1
+        if stalled == 10:  # no start can go lower: all have converged (or are stuck)
+            break
+    return p
+
+
+def test_every_minimum_inside_the_bounds_is_listed(built):
+    # Start from a coarse lattice and from the local minima of a fine grid of losses.
+    (xmin, xmax), (ymin, ymax) = built.bounds
+    grid = built.grid(201)
+    z = built(grid)
+    centre = z[1:-1, 1:-1]
+    lower = np.ones_like(centre, dtype=bool)
+    for di in (-1, 0, 1):
+        for dj in (-1, 0, 1):
+            if di or dj:
+                lower &= centre <= z[1 + di : 200 + di, 1 + dj : 200 + dj]
+    starts = np.concatenate([built.grid(13).reshape(-1, 2), grid[1:-1, 1:-1][lower]])
+    ends = descend(built, starts)
+    converged = np.linalg.norm(built.grad(ends), axis=-1) < 1e-7 * (1 + np.abs(built(ends)))
+    is_minimum = converged & (np.linalg.eigvalsh(built.hessian(ends))[:, 0] > 0)
+    found = ends[is_minimum & inside(built, ends)]
+    assert len(found) > 0
+    distance = np.linalg.norm(found[:, None, :] - built.minima[None], axis=-1).min(axis=1)
+    missing = found[distance > 1e-6 * span(built)]
+    assert len(missing) == 0, f"unlisted minima: {np.unique(missing.round(6), axis=0)}"
+
+
+# -- published values and hand-computed cases -----------------------------------------------------
+@pytest.mark.parametrize(
+    ("name", "params", "point", "expected"),
+    [
+        ("rosenbrock", {}, (1.0, 1.0), 0.0),
+        ("rosenbrock", {}, (0.0, 0.0), 1.0),
+        ("rosenbrock", {"a": 2.0, "b": 50.0}, (2.0, 4.0), 0.0),
+        ("rosenbrock", {}, (-1.0, 2.0), 4.0 + 100.0),
+        ("quadratic", {}, (1.0, 1.0), 0.5 * (1.0 + 10.0)),
+        ("quadratic", {"condition": 4.0, "angle": 90.0}, (1.0, 1.0), 0.5 * (4.0 + 1.0)),
+        ("saddle", {}, (0.0, 0.0), 0.0),
+        ("saddle", {}, (0.0, math.sqrt(2.0)), -1.0),
+        ("monkey_saddle", {}, (-1.5, 0.0), -27.0 / 32.0),
+        ("himmelblau", {}, (3.0, 2.0), 0.0),
+        ("booth", {}, (1.0, 3.0), 0.0),
+        ("booth", {}, (0.0, 0.0), 74.0),
+        ("beale", {}, (3.0, 0.5), 0.0),
+        ("beale", {}, (0.0, 1.7), 14.203125),
+        ("goldstein_price", {}, (0.0, -1.0), 3.0),
+        ("goldstein_price", {}, (-0.6, -0.4), 30.0),
+        ("goldstein_price", {}, (1.8, 0.2), 84.0),
+        ("goldstein_price", {}, (1.2, 0.8), 840.0),
+        ("goldstein_price", {}, (0.0, 0.0), 600.0),
+        ("rastrigin", {}, (0.0, 0.0), 0.0),
+        ("rastrigin", {}, (1.0, 0.0), 1.0),
+        ("rastrigin", {}, (0.5, 0.5), 40.5),
+        ("ackley", {}, (0.0, 0.0), 0.0),
+        ("styblinski_tang", {}, (0.0, 0.0), 0.0),
+    ],
+)
+def test_published_values(name, params, point, expected):
+    assert float(surface(name, **params)(point)) == pytest.approx(expected, rel=1e-12, abs=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("name", "values"),
+    [
+        ("quadratic", [0.0]),
+        ("rosenbrock", [0.0]),
+        ("saddle", [-1.0, -1.0]),
+        ("monkey_saddle", [-27.0 / 32.0] * 3),
+        ("himmelblau", [0.0] * 4),
+        ("booth", [0.0]),
+        ("beale", [0.0]),
+        ("six_hump_camel", [-1.0316284535] * 2 + [-0.2154638244] * 2 + [2.1042503103] * 2),
+        ("goldstein_price", [3.0, 30.0, 84.0, 840.0]),
+        # 2 x -39.16616570: the often quoted -78.33198 rounds the per-coordinate minimum.
+        ("styblinski_tang", [-78.3323314075, -64.1956123591, -64.1956123591, -50.0588933106]),
+    ],
+)
+def test_published_minimum_values(name, values):
+    s = surface(name)
+    np.testing.assert_allclose(s(s.minima), values, rtol=1e-10, atol=1e-20)
+
+
+def test_published_minimum_locations():
+    np.testing.assert_allclose(
+        surface("himmelblau").minima,
+        [(3.0, 2.0), (-2.805118, 3.131312), (-3.779310, -3.283186), (3.584428, -1.848126)],
+        atol=1e-6,
+    )
+    np.testing.assert_allclose(surface("six_hump_camel").minima[0], (0.0898, -0.7126), atol=1e-4)
+    np.testing.assert_allclose(surface("styblinski_tang").minima[0], (-2.903534,) * 2, atol=1e-6)
+    np.testing.assert_array_equal(surface("rosenbrock", a=-1.5).minima, [(-1.5, 2.25)])
+    np.testing.assert_allclose(surface("saddle").minima, [(0, 2**0.5), (0, -(2**0.5))])
+
+
+def test_rosenbrock_gradient_by_hand():
+    s = surface("rosenbrock", a=1.0, b=100.0)
+    # At (0, 0): 2 (0 - 1) - 0 = -2 and 2 b (0 - 0) = 0; at (-1, 2): -4 - 400 (-1)(1) = 396, 200.
+    np.testing.assert_array_equal(s.grad([[0.0, 0.0], [-1.0, 2.0]]), [[-2.0, 0.0], [396.0, 200.0]])
+
+
+@pytest.mark.parametrize("angle", [0.0, 30.0, 90.0, 135.0, -60.0, 400.0])
+@pytest.mark.parametrize("condition", [1.0, 10.0, 1000.0])
+def test_quadratic_curvatures_are_one_and_the_condition(condition, angle):
+    s = surface("quadratic", condition=condition, angle=angle)
+    hessian = s.hessian([0.3, -0.2])
+    np.testing.assert_allclose(np.linalg.eigvalsh(hessian), [1.0, condition], rtol=1e-13)
+    np.testing.assert_allclose(s.grad([[1.0, 0.0], [0.0, 1.0]]), hessian, rtol=1e-13, atol=1e-13)
+    # The eigenvector of curvature 1 points along the angle.
+    axis = np.array([math.cos(math.radians(angle)), math.sin(math.radians(angle))])
+    np.testing.assert_allclose(hessian @ axis, axis, atol=1e-12)
+
+
+def test_quadratic_axes_are_exact_at_right_angles():
+    np.testing.assert_array_equal(surface("quadratic", angle=90.0).grad([1.0, 1.0]), [10.0, 1.0])
+    np.testing.assert_array_equal(surface("quadratic", angle=-180.0).grad([1.0, 1.0]), [1.0, 10.0])
+
+
+@pytest.mark.parametrize("condition", [4.0, 10.0, 50.0])
+def test_quadratic_gradient_descent_is_stable_below_two_over_condition(condition):
+    s = surface("quadratic", condition=condition, angle=20.0)
+
+    def final_distance(learning_rate):
+        p = s.start.copy()
+        for _ in range(2000):
+            p = p - learning_rate * s.grad(p)
+        return np.linalg.norm(p)
+
+    assert final_distance(0.98 * 2.0 / condition) < 1e-3
+    assert final_distance(1.02 * 2.0 / condition) > 1e3
+
+
+def test_saddle_is_a_saddle_and_the_start_lingers_near_it():
+    s = surface("saddle")
+    np.testing.assert_array_equal(s.grad([0.0, 0.0]), [0.0, 0.0])
+    np.testing.assert_allclose(np.linalg.eigvalsh(s.hessian([0.0, 0.0])), [-2.0, 2.0])
+    p, closest = s.start.copy(), np.inf
+    for _ in range(200):
+        p = p - 0.1 * s.grad(p)
+        closest = min(closest, float(np.linalg.norm(p)))
+    assert closest < 0.05  # it passes close to the saddle ...
+    assert s.nearest_minimum(p)[1] < 1e-3  # ... and still ends in a minimum
+
+
+def test_monkey_saddle_is_flat_to_second_order_at_the_origin():
+    s = surface("monkey_saddle")
+    np.testing.assert_array_equal(s.grad([0.0, 0.0]), [0.0, 0.0])
+    np.testing.assert_array_equal(s.hessian([0.0, 0.0]), np.zeros((2, 2)))
+    angles = np.angle(s.minima[:, 0] + 1j * s.minima[:, 1], deg=True)
+    np.testing.assert_allclose(np.sort(angles), [-60.0, 60.0, 180.0])
+    np.testing.assert_allclose(np.linalg.norm(s.minima, axis=-1), 1.5)
+
+
+def test_multi_well_has_one_minimum_per_well_and_the_start_is_in_a_shallow_one():
+    s = surface("multi_well")
+    assert len(s.minima) == len(s.params["depths"]) == 3
+    p = s.start.copy()
+    for _ in range(400):
+        p = p - 0.5 * s.grad(p)
+    nearest, distance = s.nearest_minimum(p)
+    assert distance < 1e-4
+    assert s(nearest) > s(s.minima[0]) + 0.1  # a local, not the global, minimum
+
+
+def test_multi_well_depths_choose_the_global_minimum():
+    deepest_second = surface("multi_well", depths=(0.5, 2.0))
+    assert deepest_second.minima[0] == pytest.approx((-1.3, 1.2), abs=0.1)
+
+
+def test_rastrigin_minima_sit_near_every_integer_point():
+    s = surface("rastrigin")
+    assert len(s.minima) == 25
+    integers = np.round(s.minima)
+    np.testing.assert_allclose(s.minima, integers, atol=0.02)
+    assert (np.abs(s.minima) <= np.abs(integers)).all()  # the bowl pulls them inwards
+    np.testing.assert_array_equal(s.minima[0], (0.0, 0.0))
+    assert len(surface("rastrigin", amplitude=0.0).minima) == 1
+
+
+def test_ackley_softening_changes_the_published_function_only_slightly():
+    s = surface("ackley")
+
+    def published(x, y):
+        radius = np.sqrt(0.5 * (x * x + y * y))
+        ripples = 0.5 * (np.cos(2 * np.pi * x) + np.cos(2 * np.pi * y))
+        return -20.0 * np.exp(-0.2 * radius) - np.exp(ripples) + np.e + 20.0
+
+    p = sample(s, n=500)
+    difference = s(p) - published(p[:, 0], p[:, 1])
+    assert (difference <= 0).all() and difference.min() > -0.04
+    assert len(s.minima) == 25 and np.all(np.isfinite(s.hessian(s.minima)))
+
+
+def test_plateau_ridge_has_a_flat_plateau_a_narrow_ridge_and_a_minimum_behind_it():
+    s = surface("plateau_ridge")
+    plateau = np.stack(np.meshgrid(np.linspace(-4, -2, 9), np.linspace(-2, 2, 9)), axis=-1)
+    assert np.linalg.norm(s.grad(plateau), axis=-1).max() < 1e-3
+    assert np.linalg.norm(s.grad(s.start)) < 1e-3
+    ridge, before, after = s([[1.0, -0.5], [0.7, -0.5], [1.3, -0.5]])
+    assert ridge > before + 0.3 and ridge > after + 0.3
+    global_minimum, local_minimum = s.minima
+    assert global_minimum[0] > 1.0 > local_minimum[0]  # the global one is behind the ridge
+
+
+def test_minima_arrays_are_not_shared_between_builds():
+    first = surface("six_hump_camel")
+    first.minima[0] = (9.0, 9.0)
+    assert surface("six_hump_camel").minima[0, 0] != 9.0
+
+
+# -- hand gradients on random points and parameters -----------------------------------------------
+def unit_points(draw_count=8):
+    unit = st.floats(0.0, 1.0, allow_nan=False)
+    return st.lists(st.tuples(unit, unit), min_size=1, max_size=draw_count)
+
+
+def scaled(s, unit):
+    (xmin, xmax), (ymin, ymax) = s.bounds
+    unit = np.asarray(unit, dtype=np.float64)
+    return np.stack([xmin + unit[:, 0] * (xmax - xmin), ymin + unit[:, 1] * (ymax - ymin)], axis=-1)
+
+
+def assert_hand_gradient_is_autograd(s, p):
+    reference = s.autograd_grad(p)
+    atol = 1e-12 * (1.0 + np.abs(reference).max())
+    np.testing.assert_allclose(s.grad(p), reference, rtol=1e-11, atol=atol)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    a=st.floats(-2.0, 2.0),
+    b=st.floats(1e-3, 1e3),
+    unit=unit_points(),
+)
+def test_rosenbrock_hand_gradient_is_autograd_everywhere(a, b, unit):
+    s = surface("rosenbrock", a=a, b=b)
+    assert_hand_gradient_is_autograd(s, scaled(s, unit))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    condition=st.floats(1.0, 1e4),
+    angle=st.floats(-720.0, 720.0),
+    unit=unit_points(),
+)
+def test_quadratic_hand_gradient_is_autograd_everywhere(condition, angle, unit):
+    s = surface("quadratic", condition=condition, angle=angle)
+    assert_hand_gradient_is_autograd(s, scaled(s, unit))
+
+
+@settings(max_examples=30, deadline=None)
+@given(name=st.sampled_from(ANALYTIC), unit=unit_points())
+def test_gradient_is_autograd_on_random_points_in_the_bounds(name, unit):
+    s = surface(name)
+    assert_hand_gradient_is_autograd(s, scaled(s, unit))
