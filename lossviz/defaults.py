@@ -4,14 +4,17 @@ Gradient descent and Adam need learning rates orders of magnitude apart, and
 which rate is right depends on the surface's curvature and size. These
 defaults are derived from the surface itself:
 
-* first-order methods (gd, momentum, nesterov): ``lr = 0.5 / lambda`` with
-  ``lambda`` the largest absolute Hessian eigenvalue at the start and at the
-  global minimum (gradient descent is stable below ``2 / lambda``);
+* first-order methods (gd, momentum, nesterov): ``lr = 1 / lambda`` with
+  ``lambda`` the largest Hessian eigenvalue at the global minimum (gradient
+  descent is stable there below ``2 / lambda``), halved until a 300-step run
+  from the surface's start does not diverge (far up a steep hillside the
+  curvature can be much larger than at the bottom);
 * adaptive methods, whose step length is about ``lr`` per coordinate: a small
   fraction of the bounds' diagonal ``D`` (adam ``D / 100``, rmsprop ``D / 1000``
   since its first steps are ``1 / sqrt(1 - alpha)`` = 10 times larger, adagrad
   ``D / 20`` since its steps shrink like ``1 / sqrt(t)``);
-* newton: ``lr = 1`` with a little damping.
+* newton: ``lr = 1`` with a little damping, halved like the first-order rates
+  until it does not diverge from the start.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ from typing import Any
 
 import numpy as np
 
+from lossviz.engine import descend
+from lossviz.optimizers.base import optimizer
 from lossviz.surfaces.base import Surface
 
 _FIRST_ORDER = {"gd", "momentum", "nesterov"}
@@ -27,13 +32,10 @@ _ADAPTIVE_SCALE = {"adam": 1e-2, "rmsprop": 1e-3, "adagrad": 5e-2}
 
 
 def curvature(surface: Surface) -> float:
-    """Largest absolute Hessian eigenvalue at the start and the global minimum."""
-    points = [surface.start]
-    if len(surface.minima):
-        points.append(surface.minima[0])
+    """Largest absolute Hessian eigenvalue at the global minimum (or the start if none known)."""
+    point = surface.minima[0] if len(surface.minima) else surface.start
     with np.errstate(all="ignore"):
-        h = surface.hessian(np.array(points))
-        eig = np.abs(np.linalg.eigvalsh(h)).max()
+        eig = np.abs(np.linalg.eigvalsh(surface.hessian(point))).max()
     if not np.isfinite(eig) or eig <= 0:
         (xmin, xmax), (ymin, ymax) = surface.bounds
         return 1.0 / max(xmax - xmin, ymax - ymin)
@@ -45,7 +47,7 @@ def round_rate(lr: float) -> float:
     exponent = np.floor(np.log10(lr))
     mantissa = lr / 10**exponent
     nice = 1.0 if mantissa < 1.5 else 2.0 if mantissa < 3.5 else 5.0 if mantissa < 7.5 else 10.0
-    return float(nice * 10**exponent)
+    return float(f"{nice * 10**exponent:.1g}")  # through text, so 5e-06 stays 5e-06
 
 
 def default_hyperparameters(surface: Surface, name: str) -> dict[str, Any]:
@@ -55,15 +57,22 @@ def default_hyperparameters(surface: Surface, name: str) -> dict[str, Any]:
     --------
     >>> import lossviz
     >>> default_hyperparameters(lossviz.surface("quadratic", condition=10.0), "gd")
-    {'lr': 0.05}
+    {'lr': 0.1}
     """
     (xmin, xmax), (ymin, ymax) = surface.bounds
     diagonal = float(np.hypot(xmax - xmin, ymax - ymin))
-    if name in _FIRST_ORDER:
-        hyper: dict[str, Any] = {"lr": round_rate(0.5 / curvature(surface))}
-        if name != "gd":
-            hyper["beta"] = 0.9
-        return hyper
+    if name in _FIRST_ORDER or name == "newton":
+        if name == "newton":
+            hyper: dict[str, Any] = {"damping": 1e-3}
+            lr = 1.0
+        else:
+            hyper = {} if name == "gd" else {"beta": 0.9}
+            lr = round_rate(1.0 / curvature(surface))
+        for _ in range(20):
+            if not descend(surface, optimizer(name, lr=lr, **hyper), steps=300).diverged[0]:
+                break
+            lr = round_rate(lr / 2.5)
+        return {"lr": lr, **hyper}
     if name in _ADAPTIVE_SCALE:
         hyper = {"lr": round_rate(_ADAPTIVE_SCALE[name] * diagonal)}
         if name == "adam":
@@ -71,6 +80,4 @@ def default_hyperparameters(surface: Surface, name: str) -> dict[str, Any]:
         if name == "rmsprop":
             hyper["alpha"] = 0.99
         return hyper
-    if name == "newton":
-        return {"lr": 1.0, "damping": 1e-3}
     return {}

@@ -6,7 +6,6 @@ import autograd.numpy as anp
 import numpy as np
 import pytest
 
-import lossviz
 from lossviz import Optimizer, Surface, descend
 from lossviz.optimizers import adam, gd, momentum, nesterov, newton, rmsprop
 
