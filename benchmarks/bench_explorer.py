@@ -34,6 +34,7 @@ from _timing import measure, report  # noqa: E402
 import lossviz  # noqa: E402
 from lossviz import Explorer, descend  # noqa: E402
 from lossviz.views import contour_levels, optimizer_colors  # noqa: E402
+from lossviz.widgets.explorer import FIGURE_SIZE  # noqa: E402
 
 OPTIMIZERS = ("gd", "momentum", "nesterov", "adam")
 STEPS = 500
@@ -41,7 +42,7 @@ STEPS = 500
 
 def naive_frame(surface, hyper: dict[str, dict], start) -> bytes:
     """What an interact-style notebook does on each change: rebuild everything, PNG it."""
-    fig = Figure(figsize=(10.0, 4.6), dpi=100)
+    fig = Figure(figsize=FIGURE_SIZE, dpi=100)
     FigureCanvasAgg(fig)
     ax_map, ax_loss = fig.subplots(1, 2)
     grid = surface.grid(160)
@@ -51,8 +52,9 @@ def naive_frame(surface, hyper: dict[str, dict], start) -> bytes:
     ax_map.contour(grid[..., 0], grid[..., 1], z, levels=levels, colors="k", linewidths=0.5)
     opts = {n: lossviz.optimizer(n, **h) for n, h in hyper.items()}
     run = descend(surface, opts, start=start, steps=STEPS)
-    for path, loss, color, label in zip(run.path, run.loss, optimizer_colors(run.labels),
-                                        run.labels, strict=True):
+    for path, loss, color, label in zip(
+        run.path, run.loss, optimizer_colors(run.labels), run.labels, strict=True
+    ):
         ax_map.plot(path[:, 0], path[:, 1], color=color, label=label)
         ax_loss.semilogy(loss, color=color, label=label)
     ax_map.legend()
@@ -85,22 +87,31 @@ def main() -> None:
 
     burst_times = measure(lambda: asyncio.run(drag()), 20, warmup=2)
 
-    print(f"lossviz {lossviz.__version__}; Explorer on rosenbrock, {', '.join(OPTIMIZERS)}, "
-          f"{STEPS} steps")
-    report("Explorer frame: lr change -> recompute -> blit -> PNG diff", explorer_times,
-           goal_ms=20)
-    print(f"{'':<58} p95 goal < 35 ms: "
-          f"{'met' if np.percentile(explorer_times, 95) * 1e3 < 35 else 'MISSED'}")
+    print(
+        f"lossviz {lossviz.__version__}; Explorer on rosenbrock, {', '.join(OPTIMIZERS)}, "
+        f"{STEPS} steps"
+    )
+    report("Explorer frame: lr change -> recompute -> blit -> PNG diff", explorer_times, goal_ms=20)
+    print(
+        f"{'':<58} p95 goal < 35 ms: "
+        f"{'met' if np.percentile(explorer_times, 95) * 1e3 < 35 else 'MISSED'}"
+    )
     report("naive baseline: rebuild figure + contour + PNG per change", naive_times)
     speedup = np.median(naive_times) / np.median(explorer_times)
-    print(f"{'speed-up over the baseline (medians)':<58} {speedup:9.1f} x"
-          f"   goal >= 5 x: {'met' if speedup >= 5 else 'MISSED'}")
+    print(
+        f"{'speed-up over the baseline (medians)':<58} {speedup:9.1f} x"
+        f"   goal >= 5 x: {'met' if speedup >= 5 else 'MISSED'}"
+    )
     report("burst of 50 lr changes in one event-loop turn (a drag)", burst_times)
     ratio = np.median(burst_times) / np.median(explorer_times)
-    print(f"{'burst / one frame (medians)':<58} {ratio:9.2f}"
-          f"   goal < 2: {'met' if ratio < 2 else 'MISSED'}")
-    print(f"frames drawn during the frame benchmark: {stats['blits']} blitted, "
-          f"{stats['full_draws']} full")
+    print(
+        f"{'burst / one frame (medians)':<58} {ratio:9.2f}"
+        f"   goal < 2: {'met' if ratio < 2 else 'MISSED'}"
+    )
+    print(
+        f"frames drawn during the frame benchmark: {stats['blits']} blitted, "
+        f"{stats['full_draws']} full"
+    )
 
 
 if __name__ == "__main__":

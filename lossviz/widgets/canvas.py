@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from base64 import b64encode
 from io import BytesIO
 
 import matplotlib
@@ -33,7 +34,17 @@ FigureManager = _ipympl.FigureManager
 
 
 class FrameCanvas(Canvas):
-    """ipympl's `Canvas` whose frame images use zlib level 1 instead of PIL's default 6.
+    """ipympl's `Canvas`, drawable before it is shown, with faster frame encoding.
+
+    Two changes to ipympl's canvas:
+
+    * A frame drawn before any frontend has connected (the Explorer draws its
+      first frame while it is built) is kept as a proper ``data:`` URL, with
+      the figure's size, so the frontend can show it when the widget appears.
+      ipympl stores bare base64 there (it expects ``_repr_mimebundle_`` to set
+      it at display time, which a canvas inside a container never gets), and
+      the browser then fails on a broken image and never sizes the canvas.
+    * Frame images use zlib level 1 instead of PIL's default 6 (below).
 
     Every frame ipympl sends is a PNG of the whole figure (in "diff" mode the
     unchanged pixels are transparent). At PIL's default level, encoding that
@@ -42,6 +53,20 @@ class FrameCanvas(Canvas):
     matplotlib's ``FigureCanvasWebAggCore.get_diff_image`` with that one
     setting changed; the frontend decodes any PNG, so nothing else changes.
     """
+
+    def __init__(self, figure, *args, **kwargs) -> None:
+        super().__init__(figure, *args, **kwargs)
+        width, height = figure.bbox.size
+        self._size = (width / self.device_pixel_ratio, height / self.device_pixel_ratio)
+
+    def send_binary(self, data: bytes) -> None:
+        if self.syncing_data_url:
+            # The whole current frame (not the diff), as a data URL the frontend can load.
+            pixels = self._last_buff.view(dtype=np.uint8).reshape((*self._last_buff.shape, 4))
+            with BytesIO() as png:
+                Image.fromarray(pixels).save(png, format="png", compress_level=1)
+                self._data_url = "data:image/png;base64," + b64encode(png.getvalue()).decode()
+        self.send({"data": '{"type": "binary"}'}, buffers=[data])
 
     def get_diff_image(self) -> bytes | None:
         if not self._png_is_old:

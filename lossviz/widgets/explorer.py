@@ -76,6 +76,9 @@ SCHEDULE_CONTROLS: dict[str, tuple[str, ...]] = {
 }
 
 DEFAULT_OPTIMIZERS = ("gd", "momentum", "nesterov", "adam")
+FIGURE_SIZE = (9.0, 4.3)
+"""Inches at 100 dpi: 900 x 430 pixels, which fits a notebook's output area beside
+JupyterLab's file browser on a 1280-pixel-wide screen."""
 
 
 def _running_loop() -> asyncio.AbstractEventLoop | None:
@@ -250,13 +253,13 @@ class Explorer:
 
     # -- construction ------------------------------------------------------------------------
     def _build_figure(self) -> None:
-        fig = Figure(figsize=(10.0, 4.6), dpi=100)
+        fig = Figure(figsize=FIGURE_SIZE, dpi=100)
         self.canvas = FrameCanvas(fig)
         self.manager = FigureManager(self.canvas, 0)
         self.canvas.header_visible = False
         self.canvas.footer_visible = False
         self.canvas.resizable = False
-        self.canvas.toolbar_position = "left"
+        self.canvas.toolbar_position = "top"  # a column beside it would cost width
         grid = fig.add_gridspec(
             2,
             2,
@@ -265,7 +268,7 @@ class Explorer:
             left=0.07,
             right=0.98,
             bottom=0.11,
-            top=0.86,
+            top=0.82,
             wspace=0.22,
             hspace=0.55,
         )
@@ -421,7 +424,10 @@ class Explorer:
             control.layout.width = "100%" if name != "reset" else "auto"
         c["optimizers"].layout.width = "auto"
         self._schedule_box = widgets.VBox()
-        self._column_what = widgets.VBox([c["surface"], c["optimizers"], c["tune"]])
+        self._optimizers_row = widgets.HBox(
+            [widgets.Label("optimizers", layout=widgets.Layout(min_width="80px")), c["optimizers"]]
+        )
+        self._column_what = widgets.VBox([c["surface"], self._optimizers_row, c["tune"]])
         self._column_hyper = widgets.VBox([c["lr"], c["momentum"], c["beta2"], c["steps"]])
         self._column_more = widgets.VBox(
             [c["schedule"], self._schedule_box, c["noise"], c["batch_size"], c["reset"]]
@@ -435,7 +441,7 @@ class Explorer:
                 self.status,
                 self.readout,
             ],
-            layout=widgets.Layout(width="1010px"),
+            layout=widgets.Layout(width="100%", max_width=f"{FIGURE_SIZE[0] * 100 + 20:.0f}px"),
         )
         self.widget.add_class("lossviz-explorer")
         self._refresh_visibility()
@@ -720,14 +726,18 @@ class Explorer:
             self._path_artists.start,
             self._surface_artists.minima,
         ]
+        # Top left, in at most three columns: the canvas toolbar appears at the top right.
         self._legend = self._figure.legend(
             handles=handles,
             labels=[*labels, "start", "known minimum"],
-            loc="upper center",
-            ncol=len(handles),
+            loc="upper left",
+            ncol=min(len(handles), 3) if len(handles) > 4 else len(handles),
             frameon=False,
-            fontsize=10,
-            bbox_to_anchor=(0.5, 0.995),
+            fontsize=9.5,
+            bbox_to_anchor=(0.005, 1.0),
+            handlelength=1.6,
+            columnspacing=1.2,
+            borderaxespad=0.2,
         )
         self._ax_fit.cla()
         self._fit_artists = None
@@ -778,6 +788,7 @@ class Explorer:
             wanted.discard("batch_size")
         for name, control in c.items():
             control.layout.display = None if name in wanted else "none"
+        self._optimizers_row.layout.display = c["optimizers"].layout.display
         params = SCHEDULE_CONTROLS[c["schedule"].value]
         self._schedule_box.children = [c[p] for p in params if p in wanted]
         for column in (self._column_what, self._column_hyper, self._column_more):
