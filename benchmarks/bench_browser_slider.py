@@ -1,0 +1,188 @@
+"""How long a student waits, in JupyterLab, from a key press on a slider to a redrawn canvas.
+
+Starts JupyterLab and Debian's headless Chromium with the browser-test harness, opens a
+notebook, restarts its kernel and runs all cells, then presses ArrowRight and ArrowLeft in
+turn on a slider, measuring in the page, with ``performance.now()``, the time from the
+``keydown`` event to the first change of any ipympl canvas's pixels (checked after every
+``drawImage`` on the canvas and on every animation frame). Prints the median and the 95th
+percentile in milliseconds.
+
+    python benchmarks/bench_browser_slider.py                     # notebooks/01_tour.ipynb
+    python benchmarks/bench_browser_slider.py --demo              # the harness demo notebook
+    python benchmarks/bench_browser_slider.py notebooks/02_x.ipynb --slider "learning rate"
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests" / "browser"))
+import jupyter_harness as harness  # noqa: E402
+
+DEFAULT_NOTEBOOK = REPO / "notebooks" / "01_tour.ipynb"
+
+# Arms a one-shot measurement: resolves window.__benchResult with the milliseconds from the
+# next keydown to the first canvas whose pixels differ from now, or null after timeoutMs.
+_ARM_JS = """(timeoutMs) => {
+    const state = STATE;
+    const canvases = [...document.querySelectorAll('.jupyter-matplotlib-canvas-div')]
+        .map((div) => div.querySelector('canvas'));
+    const before = canvases.map((canvas) => state(canvas).hash);
+    const contexts = canvases.map((canvas) => canvas.getContext('2d'));
+    let pressed = null, done = false;
+    window.__benchResult = undefined;
+    const finish = (result) => {
+        if (done) return;
+        done = true;
+        contexts.forEach((context) => { delete context.drawImage; });
+        document.removeEventListener('keydown', onKey, true);
+        window.__benchResult = result;
+    };
+    const check = (how) => {
+        if (pressed === null || done) return;
+        const changed = canvases.findIndex((canvas, i) => state(canvas).hash !== before[i]);
+        if (changed >= 0) finish({ms: performance.now() - pressed, canvas: changed, how});
+    };
+    contexts.forEach((context) => {
+        const drawImage = CanvasRenderingContext2D.prototype.drawImage;
+        context.drawImage = function (...args) {
+            const result = drawImage.apply(this, args);
+            check('drawImage');
+            return result;
+        };
+    });
+    const frame = () => { if (!done) { check('frame'); requestAnimationFrame(frame); } };
+    const onKey = () => { pressed = performance.now(); requestAnimationFrame(frame); };
+    document.addEventListener('keydown', onKey, true);
+    setTimeout(() => finish({ms: null}), timeoutMs);
+    return canvases.length;
+}""".replace("STATE", harness.CANVAS_STATE_JS)
+
+# Resolves once no canvas has changed for quietMs: the previous redraw is over.
+_SETTLE_JS = """async (quietMs) => {
+    const state = STATE;
+    const canvases = [...document.querySelectorAll('.jupyter-matplotlib-canvas-div')]
+        .map((div) => div.querySelector('canvas'));
+    const snapshot = () => canvases.map((canvas) => state(canvas).hash).join(',');
+    let last = snapshot(), since = performance.now();
+    while (performance.now() - since < quietMs) {
+        await new Promise((resolve) => requestAnimationFrame(resolve));
+        const now = snapshot();
+        if (now !== last) { last = now; since = performance.now(); }
+    }
+}""".replace("STATE", harness.CANVAS_STATE_JS)
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The ``q``-th percentile, linearly interpolated between order statistics."""
+    ordered = sorted(values)
+    position = (len(ordered) - 1) * q / 100
+    low = int(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("notebook", nargs="?", type=Path, help=f"default {DEFAULT_NOTEBOOK}")
+    parser.add_argument("--demo", action="store_true", help="use the harness demo notebook")
+    parser.add_argument("--slider", help="part of the slider's description (default: first)")
+    parser.add_argument("--repeats", type=int, default=20)
+    parser.add_argument("--warmup", type=int, default=2, help="presses not measured")
+    parser.add_argument("--timeout", type=float, default=10.0, help="seconds per press")
+    return parser.parse_args(argv)
+
+
+def choose_notebook(args: argparse.Namespace, served: Path) -> str:
+    """Put the notebook to measure in ``served``; return its path relative to it."""
+    harness.prepare_notebooks(REPO / "notebooks", served)
+    if args.demo:
+        return harness.DEMO_NOTEBOOK
+    notebook = args.notebook
+    if notebook is None:
+        if not DEFAULT_NOTEBOOK.exists():
+            print(f"{DEFAULT_NOTEBOOK.relative_to(REPO)} does not exist yet: using --demo")
+            return harness.DEMO_NOTEBOOK
+        notebook = DEFAULT_NOTEBOOK
+    notebook = notebook.resolve()
+    if not notebook.is_file():
+        raise SystemExit(f"no notebook at {notebook}")
+    try:
+        return str(notebook.relative_to(REPO / "notebooks"))
+    except ValueError:  # elsewhere: serve a copy beside the lessons
+        shutil.copy(notebook, served / notebook.name)
+        return notebook.name
+
+
+def measure(page, slider, args: argparse.Namespace) -> tuple[list[float], list[str]]:
+    """Milliseconds from keydown to changed pixels for each measured press, and what saw it."""
+    timings, seen_by = [], []
+    for press in range(args.warmup + args.repeats):
+        page.evaluate(_SETTLE_JS, 150)
+        page.evaluate(_ARM_JS, args.timeout * 1000)
+        slider.press("ArrowRight" if press % 2 == 0 else "ArrowLeft")
+        page.wait_for_function(
+            "() => window.__benchResult !== undefined", timeout=args.timeout * 1000 + 5000
+        )
+        result = page.evaluate("() => window.__benchResult")
+        if result["ms"] is None:
+            raise SystemExit(f"press {press + 1}: no canvas changed within {args.timeout} s")
+        if press >= args.warmup:
+            timings.append(result["ms"])
+            seen_by.append(result["how"])
+    return timings, seen_by
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    chromium = harness.find_chromium()
+    if chromium is None:
+        raise SystemExit("Chromium not found: install Debian's chromium (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with tempfile.TemporaryDirectory(prefix="bench-browser-") as tmp:
+        tmp = Path(tmp)
+        name = choose_notebook(args, tmp / "notebooks")
+        started = time.perf_counter()
+        server = harness.start_jupyterlab(tmp / "notebooks", tmp / "home")
+        try:
+            with sync_playwright() as playwright:
+                browser = harness.launch_chromium(playwright, chromium)
+                try:
+                    _, page = harness.new_local_page(browser)
+                    harness.open_notebook(page, server, name)
+                    harness.restart_and_run_all(page)
+                    harness.assert_no_errors(page)
+                    harness.find_canvas(page)
+                    slider = harness.find_slider(page, args.slider)
+                    slider.scroll_into_view_if_needed()
+                    slider.focus()
+                    ready = time.perf_counter() - started
+                    timings, seen_by = measure(page, slider, args)
+                finally:
+                    browser.close()
+        finally:
+            server.stop()
+
+    label = f"slider {args.slider!r}" if args.slider else "first slider"
+    print(f"{name}, {label}: key press to changed canvas pixels, {len(timings)} presses")
+    print(f"  median {statistics.median(timings):7.1f} ms")
+    print(f"  p95    {percentile(timings, 95):7.1f} ms")
+    print(f"  min    {min(timings):7.1f} ms   max {max(timings):7.1f} ms")
+    counts = ", ".join(f"{seen_by.count(how)} by {how}" for how in sorted(set(seen_by)))
+    print(f"  (changes seen: {counts}; server start, page load and run-all took {ready:.1f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except AssertionError as error:  # the notebook failed or never drew: say why, briefly
+        sys.exit(f"bench_browser_slider: {error}")
