@@ -371,3 +371,41 @@ def test_static_html_export_shows_the_last_frame(tmp_path):
     body, _ = HTMLExporter().from_notebook_node(nb)
     page = body.split("<main>", 1)[1]
     assert 'src="data:image/png;base64,' in page.split("jp-OutputArea-output", 1)[1]
+
+
+def test_initial_noise_above_the_slider_range_is_kept():
+    ex = Explorer("quadratic", optimizers=("gd",), noise=50.0, steps=10)
+    assert ex.controls["noise"].value == 50.0
+    assert ex.controls["noise"].max >= 50.0
+    with pytest.raises(ValueError, match="noise must be a finite number >= 0"):
+        Explorer("quadratic", noise=-1.0)
+    ex.close()
+
+
+def test_a_custom_surface_with_a_registered_name_is_told_apart():
+    steep = lossviz.surface("quadratic", condition=100.0, angle=45.0)
+    ex = Explorer(steep, optimizers=("gd",), steps=10)
+    labels = [label for label, _ in ex.controls["surface"].options]
+    assert labels[0] == "quadratic (custom)" and "quadratic" in labels[1:]
+    assert ex.surface is steep
+    ex.set(surface="quadratic")
+    assert ex.surface is not steep and ex.surface.params["condition"] == 10.0
+    ex.controls["surface"].value = "custom"
+    assert ex.surface is steep
+    ex.close()
+
+
+def test_the_schedule_panel_leaves_when_it_would_show_a_flat_line():
+    ex = Explorer("quadratic", optimizers=("gd",), steps=20, controls=("lr",))
+    assert not ex._ax_lr.get_visible()
+    assert ex._ax_loss.get_position().height > 0.6  # the loss takes the whole column
+    ex.set(schedule="cosine")  # a lesson may still set a schedule: then it is drawn
+    assert ex._ax_lr.get_visible()
+    ex.close()
+
+
+def test_noisy_run_near_a_minimum_is_reported_as_such():
+    ex = Explorer("quadratic", optimizers=("gd",), steps=300, noise=0.5)
+    assert ex.run.convergence_step()[0] == -1
+    assert "near a minimum, still moving" in ex.readout.value
+    ex.close()

@@ -76,6 +76,8 @@ SCHEDULE_CONTROLS: dict[str, tuple[str, ...]] = {
 }
 
 DEFAULT_OPTIMIZERS = ("gd", "momentum", "nesterov", "adam")
+CUSTOM_SURFACE = "custom"
+"""The surface control's value for a Surface given to the constructor."""
 FIGURE_SIZE = (9.0, 4.3)
 """Inches at 100 dpi: 900 x 430 pixels, which fits a notebook's output area beside
 JupyterLab's file browser on a 1280-pixel-wide screen."""
@@ -178,6 +180,7 @@ class Explorer:
             for key, value in schedule_params.items():
                 self.controls[key].value = value
             self._use_surface(self._current_surface())
+            self._initial_noise(noise)
             self.start = self._surface.start.copy() if start is None else self._check_start(start)
             for name, value in (("lr", lr), ("momentum", momentum), ("beta2", beta2)):
                 if value is not None:
@@ -276,9 +279,16 @@ class Explorer:
         self._ax_loss = fig.add_subplot(grid[0, 1])
         # Below the loss: the schedule across the width, or beside a model's data and fit.
         half = grid[1, 1].subgridspec(1, 2, wspace=0.45)
-        self._specs = {"lr_wide": grid[1, 1], "lr_half": half[0], "fit": half[1]}
-        self._ax_lr = fig.add_subplot(self._specs["lr_wide"])
-        self._ax_fit = fig.add_subplot(self._specs["fit"])
+        self._specs = {
+            "loss": grid[0, 1],
+            "loss_tall": grid[:, 1],
+            "below": grid[1, 1],
+            "below_left": half[0],
+            "below_right": half[1],
+        }
+        self._arrangement = None
+        self._ax_lr = fig.add_subplot(self._specs["below"])
+        self._ax_fit = fig.add_subplot(self._specs["below_right"])
         self._ax_fit.set_visible(False)
         self._fit_artists = None
         self._figure = fig
@@ -294,12 +304,21 @@ class Explorer:
     def _build_controls(self, surface_arg, optimizers, steps, schedule, noise, batch_size):
         style = {"description_width": "initial"}
         names = list(surface_names())
+        options = [(n.replace("_", " "), n) for n in names]
         if self._custom_surface is not None:
-            names = [self._custom_surface.name, *names]
-            initial = self._custom_surface.name
+            # The lesson's own surface comes first; "(custom)" tells it from a registered one.
+            label = self._custom_surface.name.replace("_", " ")
+            options.insert(
+                0,
+                (
+                    f"{label} (custom)" if self._custom_surface.name in names else label,
+                    CUSTOM_SURFACE,
+                ),
+            )
+            initial = CUSTOM_SURFACE
         else:
             initial = surface_arg
-        if initial not in names:
+        if initial not in [value for _, value in options]:
             raise ValueError(f"unknown surface {initial!r}; choose one of {', '.join(names)}")
         chosen = self._check_optimizers(optimizers)
         if schedule not in schedules.schedule_names():
@@ -309,7 +328,7 @@ class Explorer:
             )
         c: dict[str, widgets.Widget] = {
             "surface": widgets.Dropdown(
-                options=names, value=initial, description="surface", style=style
+                options=options, value=initial, description="surface", style=style
             ),
             "optimizers": widgets.TagsInput(
                 value=list(chosen), allowed_tags=optimizer_names(), allow_duplicates=False
@@ -382,7 +401,7 @@ class Explorer:
                 value=steps, min=1, max=2000, step=1, description="steps", style=style
             ),
             "noise": widgets.FloatSlider(
-                value=noise,
+                value=0.0,  # set once the surface has scaled the slider
                 min=0.0,
                 max=1.0,
                 step=0.01,
@@ -505,7 +524,7 @@ class Explorer:
 
     def _current_surface(self) -> Surface:
         name = self.controls["surface"].value
-        if self._custom_surface is not None and name == self._custom_surface.name:
+        if name == CUSTOM_SURFACE:
             return self._custom_surface
         if name not in self._surfaces:
             self._surfaces[name] = surface(name)
@@ -538,6 +557,20 @@ class Explorer:
             raise ValueError(f"start must be one finite point (x, y); got {start!r}")
         return p
 
+    def _initial_noise(self, value: Any) -> None:
+        """Set the noise, widening the slider (scaled to the surface) if a lesson asks for more."""
+        try:
+            noise = float(value)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"noise must be a number >= 0; got {value!r}") from exc
+        if not np.isfinite(noise) or noise < 0:
+            raise ValueError(f"noise must be a finite number >= 0; got {value!r}")
+        control = self.controls["noise"]
+        if noise > control.max:
+            control.max = round_rate(noise * 2)
+            control.step = control.max / 100
+        control.value = noise
+
     def _set_control(self, name: str, value: Any) -> None:
         control = self.controls[name]
         if name == "optimizers":
@@ -548,10 +581,9 @@ class Explorer:
                     "set(surface=...) takes a registered name; pass a Surface to "
                     "the Explorer's constructor instead"
                 )
-            if value not in control.options:
-                raise ValueError(
-                    f"unknown surface {value!r}; choose one of {', '.join(control.options)}"
-                )
+            values = [v for _, v in control.options]
+            if value not in values:
+                raise ValueError(f"unknown surface {value!r}; choose one of {', '.join(values)}")
         elif name == "schedule" and value not in control.options:
             raise ValueError(
                 f"unknown schedule {value!r}; choose one of {', '.join(control.options)}"
@@ -690,14 +722,37 @@ class Explorer:
                 batch.value = min(batch.value, n_train)
         finally:
             self._syncing = False
-        is_model = isinstance(s, ModelSurface)
-        spec = self._specs["lr_half" if is_model else "lr_wide"]
-        self._ax_lr.set_subplotspec(spec)
-        self._ax_lr.set_position(spec.get_position(self._figure))
-        self._ax_fit.set_visible(is_model)
         self._stable_rate_note = stable_rate_note(s)
         self._rebuild_runs_artists()
         self._show_tuned()
+
+    def _arrange_right_column(self) -> None:
+        """Loss on top; below it the schedule preview and, on a model, its data and fit.
+
+        The preview is left out while the schedule is constant and its control hidden
+        (a flat line teaches nothing); the loss then takes the whole column.
+        """
+        is_model = isinstance(self._surface, ModelSurface)
+        preview = "schedule" in getattr(self, "_shown", ()) or (
+            self.controls["schedule"].value != "constant"
+        )
+        arrangement = (is_model, preview)
+        if arrangement == self._arrangement:
+            return
+        self._arrangement = arrangement
+        specs = self._specs
+        places = {
+            (True, True): {"loss": "loss", "lr": "below_left", "fit": "below_right"},
+            (True, False): {"loss": "loss", "fit": "below"},
+            (False, True): {"loss": "loss", "lr": "below"},
+            (False, False): {"loss": "loss_tall"},
+        }[arrangement]
+        for key, ax in (("loss", self._ax_loss), ("lr", self._ax_lr), ("fit", self._ax_fit)):
+            ax.set_visible(key in places)
+            if key in places:
+                ax.set_subplotspec(specs[places[key]])
+                ax.set_position(specs[places[key]].get_position(self._figure))
+        self._needs_full = True
 
     def _reset_view(self) -> None:
         (xmin, xmax), (ymin, ymax) = self._surface.bounds
@@ -789,6 +844,7 @@ class Explorer:
         for name, control in c.items():
             control.layout.display = None if name in wanted else "none"
         self._optimizers_row.layout.display = c["optimizers"].layout.display
+        self._arrange_right_column()
         params = SCHEDULE_CONTROLS[c["schedule"].value]
         self._schedule_box.children = [c[p] for p in params if p in wanted]
         for column in (self._column_what, self._column_hyper, self._column_more):
@@ -895,7 +951,8 @@ class Explorer:
     def _animated(self):
         yield self._ax_map, self._path_artists.artists
         yield self._ax_loss, self._loss_artists.artists
-        yield self._ax_lr, self._schedule_artists.artists
+        if self._ax_lr.get_visible():
+            yield self._ax_lr, self._schedule_artists.artists
         if self._fit_artists is not None:
             yield self._ax_fit, self._fit_artists.artists
 
@@ -915,6 +972,8 @@ class Explorer:
     def _update_readout(self, run: Run) -> None:
         _, distance = run.surface.nearest_minimum(run.final)
         converged = run.convergence_step()
+        (xmin, xmax), (ymin, ymax) = run.surface.bounds
+        near = 0.05 * float(np.hypot(xmax - xmin, ymax - ymin))
         is_model = isinstance(run.surface, ModelSurface)
         if is_model:
             with np.errstate(all="ignore"):
@@ -931,9 +990,13 @@ class Explorer:
                 )
                 loss_text = distance_text = heldout_text = "—"
             else:
-                status = (
-                    f"converged in {converged[i]} steps" if converged[i] >= 0 else "not converged"
-                )
+                if converged[i] >= 0:
+                    status = f"converged in {converged[i]} steps"
+                elif distance[i] < near:
+                    # Noise or a large rate keeps it moving, but it stays close to a minimum.
+                    status = "near a minimum, still moving"
+                else:
+                    status = "not converged"
                 loss_text = f"{run.final_loss[i]:.4g}"
                 distance_text = f"{distance[i]:.3g}" if np.isfinite(distance[i]) else "—"
                 heldout_text = f"{heldout[i]:.4g}" if is_model else ""
