@@ -260,11 +260,33 @@ def test_hidden_and_fixed_controls():
 
 def test_reset_restores_defaults(ex):
     defaults = ex.hyperparameters
-    ex.set(lr=1e-5, start=(0.0, 0.0), noise=1.0, schedule="cosine")
+    ex.set(lr=1e-5, start=(0.0, 0.0), noise=1.0, schedule="cosine", steps=40)
     ex.reset()
     assert ex.hyperparameters == defaults
     np.testing.assert_array_equal(ex.start, ex.surface.start)
     assert ex.controls["schedule"].value == "constant" and ex.controls["noise"].value == 0.0
+    assert ex.controls["steps"].value == 150
+
+
+def test_reset_returns_to_the_lessons_own_settings():
+    ex = Explorer("himmelblau", optimizers=("gd", "adam"), steps=80, lr={"gd": 0.002},
+                  start=(1.0, 1.0), schedule="exponential", schedule_gamma=0.98)
+    setup = ex.hyperparameters
+    ex.set(lr=0.05, start=(0.0, 0.0), steps=20, schedule="constant")
+    ex.reset()
+    assert ex.hyperparameters == setup and setup["gd"]["lr"] == 0.002
+    np.testing.assert_array_equal(ex.start, [1.0, 1.0])
+    assert ex.controls["steps"].value == 80
+    assert ex.controls["schedule"].value == "exponential"
+    assert ex.controls["schedule_gamma"].value == 0.98
+    np.testing.assert_allclose(drawn_paths(ex)[:, 0], [[1.0, 1.0]] * 2)
+    # On another surface, reset means that surface's defaults.
+    ex.set(surface="quadratic")
+    ex.set(lr=0.3)
+    ex.reset()
+    assert ex.hyperparameters["gd"]["lr"] == 0.1
+    np.testing.assert_array_equal(ex.start, ex.surface.start)
+    ex.close()
 
 
 def test_model_surfaces_offer_mini_batches():

@@ -185,6 +185,17 @@ class Explorer:
             for name, value in (("lr", lr), ("momentum", momentum), ("beta2", beta2)):
                 if value is not None:
                     self._set_hyperparameter(name, value)
+        # What the reset button returns to.
+        self._initial = {
+            "surface": self.controls["surface"].value,
+            "steps": steps,
+            "start": None if start is None else self.start.copy(),
+            "hyper": {"lr": lr, "momentum": momentum, "beta2": beta2},
+            "schedule": schedule,
+            "schedule_params": dict(schedule_params),
+            "noise": noise,
+            "batch_size": batch_size,
+        }
         self._build_layout(controls)
         self._frame()
 
@@ -678,17 +689,36 @@ class Explorer:
             self._show_error(exc)
 
     def reset(self) -> None:
-        """Back to the surface's defaults: hyperparameters, start, schedule, noise and view."""
+        """Back to how the Explorer was set up (the reset button).
+
+        On the surface it was built with: the constructor's hyperparameters,
+        start, steps, schedule, noise and mini-batch; on any other surface, that
+        surface's defaults and start. The view returns to the surface's bounds.
+        """
+        init = self._initial
+        same = self.controls["surface"].value == init["surface"]
         with self._hold():
             self._syncing = True
             try:
-                self.controls["schedule"].value = "constant"
-                self.controls["noise"].value = 0.0
-                self.controls["batch_size"].value = 0
+                self.controls["schedule"].value = init["schedule"]
+                for key, value in init["schedule_params"].items():
+                    self.controls[key].value = value
+                self.controls["steps"].value = init["steps"]
+                batch = self.controls["batch_size"]
+                batch.value = min(init["batch_size"], batch.max)
             finally:
                 self._syncing = False
+            self._initial_noise(init["noise"] if same else 0.0)
             self._hyper = {n: default_hyperparameters(self._surface, n) for n in self._selected()}
             self.start = self._surface.start.copy()
+            if same:
+                for slider, value in init["hyper"].items():
+                    if isinstance(value, Mapping):
+                        value = {n: v for n, v in value.items() if n in self._selected()}
+                    if value is not None:
+                        self._set_hyperparameter(slider, value)
+                if init["start"] is not None:
+                    self.start = init["start"].copy()
             self._reset_view()
             self._show_tuned()
             self._refresh_visibility()

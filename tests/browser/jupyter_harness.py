@@ -685,3 +685,56 @@ def prepare_notebooks(source: Path, target: Path) -> Path:
     target.mkdir(parents=True, exist_ok=True)
     write_notebook(target / DEMO_NOTEBOOK, DEMO_CELLS)
     return target
+
+
+# --------------------------------------------------------------------------- the kernel
+
+def kernel_output(page, code: str, timeout: float = 30_000) -> str:
+    """Run ``code`` in the current notebook's kernel (not in a cell); return its stdout.
+
+    Lets a test read what the page's widgets did on the Python side, e.g. where an
+    Explorer's paths start after a click.
+    """
+    return page.evaluate(
+        """async ([code, timeout]) => {
+            const widget = window.jupyterapp.shell.currentWidget;
+            const kernel = widget.sessionContext.session.kernel;
+            const future = kernel.requestExecute({code, store_history: false});
+            let out = '';
+            future.onIOPub = (msg) => {
+                if (msg.header.msg_type === 'stream') out += msg.content.text;
+                if (msg.header.msg_type === 'error') out += msg.content.ename + ': '
+                    + msg.content.evalue;
+            };
+            const timer = new Promise((_, reject) =>
+                setTimeout(() => reject(new Error('kernel_output timed out')), timeout));
+            await Promise.race([future.done, timer]);
+            return out;
+        }""",
+        [code, timeout],
+    )
+
+
+# Finds the Explorer a notebook shows, whatever the lesson named its variable.
+LAST_EXPLORER = (
+    "import gc, json\nfrom lossviz import Explorer\n"
+    "_ex = [o for o in gc.get_objects() if isinstance(o, Explorer)][-1]\n"
+)
+
+
+def explorer_state(page) -> dict:
+    """The last Explorer's start, paths' first point, learning rates, and map geometry."""
+    code = LAST_EXPLORER + (
+        "_ax = _ex.figure.axes[0]\n"
+        "print(json.dumps({'start': _ex.start.tolist(),\n"
+        "  'path_starts': _ex.run.path[:, 0].tolist(),\n"
+        "  'lr': {n: h['lr'] for n, h in _ex.hyperparameters.items()},\n"
+        "  'frames': _ex.stats['frames'], 'error': _ex.error,\n"
+        "  'bounds': list(_ax.get_position().bounds),\n"
+        "  'xlim': list(_ax.get_xlim()), 'ylim': list(_ax.get_ylim())}))"
+    )
+    text = kernel_output(page, code)
+    try:
+        return json.loads(text.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        raise AssertionError(f"could not read the Explorer's state: {text!r}") from None
