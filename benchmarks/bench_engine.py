@@ -32,8 +32,11 @@ def main() -> None:
         "adam": lossviz.optimizer("adam", lr=0.05),
     }
     user = Surface.from_function(
-        lambda x, y: (1 - x) ** 2 + 100 * (y - x**2) ** 2, rosenbrock.bounds,
-        minima=[(1, 1)], start=rosenbrock.start, name="user rosenbrock",
+        lambda x, y: (1 - x) ** 2 + 100 * (y - x**2) ** 2,
+        rosenbrock.bounds,
+        minima=[(1, 1)],
+        start=rosenbrock.start,
+        name="user rosenbrock",
     )
     (xmin, xmax), (ymin, ymax) = rosenbrock.bounds
     gx, gy = np.meshgrid(np.linspace(xmin, xmax, 200), np.linspace(ymin, ymax, 200))
@@ -41,13 +44,21 @@ def main() -> None:
     adam = lossviz.optimizer("adam", lr=0.05)
 
     print(f"lossviz {lossviz.__version__}, numpy {np.__version__}")
-    report("4 optimizers x 500 steps, Rosenbrock (hand gradient)",
-           measure(lambda: descend(rosenbrock, opts, steps=500), 200), goal_ms=5)
-    report("4 optimizers x 500 steps, user function (autograd)",
-           measure(lambda: descend(user, opts, steps=500), 30), goal_ms=80)
-    report("200 x 200 starts x 300 steps of adam, Rosenbrock",
-           measure(lambda: descend(rosenbrock, adam, start=grid, steps=300), 7, warmup=1),
-           goal_ms=1000)
+    report(
+        "4 optimizers x 500 steps, Rosenbrock (hand gradient)",
+        measure(lambda: descend(rosenbrock, opts, steps=500), 200),
+        goal_ms=5,
+    )
+    report(
+        "4 optimizers x 500 steps, user function (autograd)",
+        measure(lambda: descend(user, opts, steps=500), 30),
+        goal_ms=80,
+    )
+    report(
+        "200 x 200 starts x 300 steps of adam, Rosenbrock",
+        measure(lambda: descend(rosenbrock, adam, start=grid, steps=300), 7, warmup=1),
+        goal_ms=1000,
+    )
 
 
 if __name__ == "__main__":

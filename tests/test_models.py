@@ -4,6 +4,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 import lossviz.models as models
 from lossviz.models import ModelSurface, linear_regression, logistic_regression, tiny_network
@@ -230,6 +232,98 @@ def test_every_method_is_vectorised_over_the_leading_shape(name, shape):
     np.testing.assert_allclose(s.grad(p), one_by_one, rtol=1e-12, atol=1e-15)
     held = np.array([float(s.heldout_loss(q)) for q in flat]).reshape(shape)
     np.testing.assert_allclose(s.heldout_loss(p), held, rtol=1e-12)
+
+
+# -- hand gradients -----------------------------------------------------------------------------
+# Default and unusual data (few or many points, no noise, no held-out split, negative weights).
+CASES = [
+    ("linear_regression", {}),
+    ("linear_regression", {"n": 7, "noise": 2.0, "true_w": -3.0, "true_b": 4.0, "seed": 1}),
+    ("linear_regression", {"noise": 0.0, "holdout": 0, "seed": 2}),
+    ("logistic_regression", {}),
+    ("logistic_regression", {"n": 200, "separation": 0.5, "angle": -100.0, "seed": 3}),
+    ("logistic_regression", {"n": 8, "separation": 1.0, "seed": 7}),
+    ("tiny_network", {}),
+    ("tiny_network", {"n": 12, "noise": 0.3, "true_w1": -0.8, "true_w2": 2.5, "seed": 5}),
+    ("tiny_network", {"n": 100, "noise": 0.0, "true_w1": 3.0, "true_w2": -1.0, "seed": 6}),
+]
+CASE_IDS = [name + "".join(f"-{k}={v}" for k, v in kw.items()) for name, kw in CASES]
+
+
+@pytest.fixture(params=CASES, ids=CASE_IDS)
+def model(request):
+    name, kwargs = request.param
+    return FACTORIES[name](**kwargs)
+
+
+def assert_hand_gradient_is_autograd(hand, reference):
+    atol = 1e-12 * (1.0 + np.abs(reference).max())
+    np.testing.assert_allclose(hand, reference, rtol=1e-11, atol=atol)
+
+
+def test_every_model_has_a_hand_gradient(model):
+    # The engine asks for a gradient at every step; through autograd each costs ~100x more.
+    assert model._gradient is not model._autograd_gradient
+
+
+@pytest.mark.parametrize("shape", [(2,), (9, 2), (3, 4, 2)])
+def test_hand_gradient_is_autograd(model, shape):
+    (xmin, xmax), (ymin, ymax) = model.bounds
+    p = np.random.default_rng(3).uniform((xmin, ymin), (xmax, ymax), size=shape)
+    assert_hand_gradient_is_autograd(model.grad(p), model.autograd_grad(p))
+    special = np.concatenate([model.minima, model.start[None], [[0.0, 0.0]]])
+    assert_hand_gradient_is_autograd(model.grad(special), model.autograd_grad(special))
+
+
+@pytest.mark.parametrize("shape", [(2,), (9, 2), (3, 4, 2)])
+def test_hand_minibatch_gradient_is_autograd(model, shape):
+    (xmin, xmax), (ymin, ymax) = model.bounds
+    p = np.random.default_rng(4).uniform((xmin, ymin), (xmax, ymax), size=shape)
+    for batch_size in (1, 3, len(model.y_train)):
+        for seed in range(3):
+            hand = model.stochastic_grad(p, batch_size, np.random.default_rng(seed))
+            reference = model.autograd_stochastic_grad(p, batch_size, np.random.default_rng(seed))
+            assert hand.shape == shape
+            assert_hand_gradient_is_autograd(hand, reference)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    name=st.sampled_from(NAMES),
+    seed=st.integers(0, 1000),
+    n=st.integers(6, 80),
+    p=st.lists(st.tuples(st.floats(-30, 30), st.floats(-30, 30)), min_size=1, max_size=8),
+)
+def test_hand_gradient_is_autograd_for_random_data_and_weights(name, seed, n, p):
+    try:
+        s = FACTORIES[name](n=n, seed=seed)
+    except ValueError:  # separable classes, or no minimum found: no surface to test
+        assume(False)
+    p = np.array(p)
+    assert_hand_gradient_is_autograd(s.grad(p), s.autograd_grad(p))
+    batch_size = min(5, len(s.y_train))
+    hand = s.stochastic_grad(p, batch_size, np.random.default_rng(seed))
+    reference = s.autograd_stochastic_grad(p, batch_size, np.random.default_rng(seed))
+    assert_hand_gradient_is_autograd(hand, reference)
+
+
+def test_a_model_without_a_hand_gradient_uses_autograd():
+    line = linear_regression()
+    plain = ModelSurface(
+        "plain",
+        line._model,
+        line._example_loss,
+        (line.x_train, line.y_train),
+        (line.x_heldout, line.y_heldout),
+        line.bounds,
+    )
+    assert plain._gradient is plain._autograd_gradient
+    p = points_in_bounds(line)
+    np.testing.assert_allclose(plain.grad(p), line.grad(p), rtol=1e-11, atol=1e-12)
+    np.testing.assert_array_equal(
+        plain.stochastic_grad(p, 4, np.random.default_rng(1)),
+        line.autograd_stochastic_grad(p, 4, np.random.default_rng(1)),
+    )
 
 
 # -- mini-batch gradients -----------------------------------------------------------------------

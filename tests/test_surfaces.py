@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import lossviz
+from lossviz.engine import FAR
 from lossviz.surfaces import surface, surface_names
 
 ANALYTIC = [
@@ -30,7 +31,6 @@ ANALYTIC = [
     "ackley",
     "plateau_ridge",
 ]
-HAND_GRADIENTS = ["rosenbrock", "quadratic"]
 # Non-default parameters, so that the checks below also cover surfaces rebuilt by a lesson.
 VARIANTS = [
     ("rosenbrock", {"a": -0.5, "b": 10.0}),
@@ -177,6 +177,7 @@ def test_every_point_shape_is_accepted(built, shape, value_shape):
     assert grad.shape == shape and grad.dtype == np.float64
     assert hessian.shape == (*shape, 2) and hessian.dtype == np.float64
     assert built.autograd_grad(p).shape == shape
+    assert_hand_gradient_is_autograd(built, p)
     # A batch gives the same numbers as one point at a time.
     flat = p.reshape(-1, 2)
     one_by_one = np.array([built(q) for q in flat]).reshape(value_shape)
@@ -184,11 +185,13 @@ def test_every_point_shape_is_accepted(built, shape, value_shape):
     np.testing.assert_allclose(grad, np.array([built.grad(q) for q in flat]).reshape(shape))
 
 
+def test_every_surface_has_a_hand_gradient(built):
+    # The engine asks for a gradient at every step; through autograd each costs ~100x more.
+    assert built._gradient is not built._autograd_gradient
+
+
 def test_gradient_equals_autograd(built):
-    p = sample(built)
-    g, reference = built.grad(p), built.autograd_grad(p)
-    scale = 1e-12 * (1.0 + np.abs(reference).max())
-    np.testing.assert_allclose(g, reference, rtol=1e-11, atol=scale)
+    assert_hand_gradient_is_autograd(built, sample(built))
 
 
 def test_gradient_matches_central_differences(built):
@@ -470,10 +473,11 @@ def unit_points(draw_count=8):
     return st.lists(st.tuples(unit, unit), min_size=1, max_size=draw_count)
 
 
-def scaled(s, unit):
+def scaled(s, unit, reach=0.0):
+    """Points of the unit square mapped onto the bounds widened by ``reach`` widths each side."""
     (xmin, xmax), (ymin, ymax) = s.bounds
-    unit = np.asarray(unit, dtype=np.float64)
-    return np.stack([xmin + unit[:, 0] * (xmax - xmin), ymin + unit[:, 1] * (ymax - ymin)], axis=-1)
+    low, width = np.array([xmin, ymin]), np.array([xmax - xmin, ymax - ymin])
+    return low - reach * width + np.asarray(unit, dtype=np.float64) * (1 + 2 * reach) * width
 
 
 def assert_hand_gradient_is_autograd(s, p):
@@ -509,3 +513,30 @@ def test_quadratic_hand_gradient_is_autograd_everywhere(condition, angle, unit):
 def test_gradient_is_autograd_on_random_points_in_the_bounds(name, unit):
     s = surface(name)
     assert_hand_gradient_is_autograd(s, scaled(s, unit))
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    depths=st.lists(st.floats(0.05, 5.0), min_size=1, max_size=5),
+    width=st.floats(0.2, 1.5),
+    unit=unit_points(),
+)
+def test_multi_well_hand_gradient_is_autograd_everywhere(depths, width, unit):
+    s = surface("multi_well", depths=depths, width=width)
+    assert_hand_gradient_is_autograd(s, scaled(s, unit))
+
+
+@settings(max_examples=40, deadline=None)
+@given(amplitude=st.floats(0.0, 100.0), unit=unit_points())
+def test_rastrigin_hand_gradient_is_autograd_everywhere(amplitude, unit):
+    s = surface("rastrigin", amplitude=amplitude)
+    assert_hand_gradient_is_autograd(s, scaled(s, unit))
+
+
+@settings(max_examples=100, deadline=None)
+@given(name=st.sampled_from(ANALYTIC), unit=unit_points())
+def test_gradient_is_autograd_far_outside_the_bounds(name, unit):
+    # Optimizers overshoot: the engine follows a run until it is FAR widths outside the bounds.
+    s = surface(name)
+    with np.errstate(over="ignore"):  # autograd's tanh' = 1 / cosh^2 overflows to 1 / inf = 0
+        assert_hand_gradient_is_autograd(s, scaled(s, unit, reach=FAR))

@@ -29,6 +29,12 @@ ExampleLoss = Callable[[Any, Any, np.ndarray, np.ndarray], Any]
 """``example_loss(w1, w2, x, y) -> losses``: one loss per example, shape (..., m), for weights
 (..., 1). Written with ``autograd.numpy`` so that autograd can differentiate it."""
 
+MeanGradient = Callable[[np.ndarray, np.ndarray], Callable[[np.ndarray], np.ndarray]]
+"""``mean_gradient(x, y) -> g``: the hand-derived gradient of the mean example loss over the
+examples ``x`` (m,) or (m, 2), ``y`` (m,), as a function ``g(p) -> (..., 2)`` of weights (..., 2).
+Work that depends on the data alone (sums, scaled copies) is done once, in ``mean_gradient``;
+``g`` is then called at every step."""
+
 
 def mean_loss(example_loss: ExampleLoss, x: np.ndarray, y: np.ndarray) -> LossFunction:
     """The mean of ``example_loss`` over the data, as a surface function ``f(w1, w2)``.
@@ -60,6 +66,11 @@ class ModelSurface(Surface):
         split may be empty.
     bounds, minima, start, params, description
         As for `Surface`.
+    gradient
+        Optional hand-derived gradient for speed, a `MeanGradient` ``gradient(x, y) -> g``:
+        ``gradient(x_train, y_train)`` becomes the surface's gradient, and mini-batches use
+        ``gradient(x_batch, y_batch)``. It must equal autograd's gradient of the mean loss
+        (the tests hold it to that); without it, autograd differentiates ``example_loss``.
     parameter_names
         Names of the two weights, for axis labels, e.g. ``("w", "b")``.
 
@@ -90,6 +101,7 @@ class ModelSurface(Surface):
         params: dict[str, Any] | None = None,
         description: str = "",
         parameter_names: tuple[str, str] = ("w1", "w2"),
+        gradient: MeanGradient | None = None,
     ) -> None:
         self.x_train, self.y_train = (_read_only(a) for a in train)
         self.x_heldout, self.y_heldout = (_read_only(a) for a in heldout)
@@ -101,13 +113,15 @@ class ModelSurface(Surface):
             bounds,
             minima=minima,
             start=start,
+            gradient=None if gradient is None else gradient(self.x_train, self.y_train),
             params=params,
             description=description,
         )
         self.parameter_names = parameter_names
         self._model = model
         self._example_loss = example_loss
-        self._batch_gradient = elementwise_grad(self._loss_on, 0)
+        self._mean_gradient = gradient
+        self._autograd_batch_gradient = elementwise_grad(self._loss_on, 0)
 
     def _loss_on(self, p, x, y):
         """Mean loss of weights ``p`` (..., 2) over the examples ``x``, ``y``; shape (...)."""
@@ -146,6 +160,26 @@ class ModelSurface(Surface):
             If ``batch_size`` is not an integer in [1, number of training examples].
         """
         p = as_points(p)
+        x, y = self._draw_batch(batch_size, rng)
+        if self._mean_gradient is None:
+            return np.asarray(self._autograd_batch_gradient(p, x, y), dtype=np.float64)
+        return np.asarray(self._mean_gradient(x, y)(p), dtype=np.float64)
+
+    def autograd_stochastic_grad(
+        self, p: Any, batch_size: int, rng: np.random.Generator
+    ) -> np.ndarray:
+        """`stochastic_grad` by autograd alone (the reference for a hand gradient), (..., 2).
+
+        Draws the same batch as `stochastic_grad` from an ``rng`` in the same state.
+        """
+        p = as_points(p)
+        x, y = self._draw_batch(batch_size, rng)
+        return np.asarray(self._autograd_batch_gradient(p, x, y), dtype=np.float64)
+
+    def _draw_batch(
+        self, batch_size: int, rng: np.random.Generator
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """``batch_size`` training examples ``(x, y)`` drawn without replacement by ``rng``."""
         n_train = len(self.y_train)
         if (
             isinstance(batch_size, bool)
@@ -159,8 +193,7 @@ class ModelSurface(Surface):
         if not isinstance(rng, np.random.Generator):
             raise TypeError(f"rng must be a numpy.random.Generator; got {rng!r}")
         batch = rng.choice(n_train, size=int(batch_size), replace=False)
-        gradient = self._batch_gradient(p, self.x_train[batch], self.y_train[batch])
-        return np.asarray(gradient, dtype=np.float64)
+        return self.x_train[batch], self.y_train[batch]
 
     def __repr__(self) -> str:
         params = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
@@ -278,4 +311,4 @@ def frame(points: Any, margin: float) -> Bounds:
     return ((float(low[0]), float(high[0])), (float(low[1]), float(high[1])))
 
 
-__all__ = ["ModelSurface", "mean_loss", "newton_minimum"]
+__all__ = ["ModelSurface", "MeanGradient", "mean_loss", "newton_minimum"]

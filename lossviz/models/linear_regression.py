@@ -17,6 +17,21 @@ def _squared_error(w, b, x, y):
     return (w * x + b - y) ** 2
 
 
+def _mean_gradient(x: np.ndarray, y: np.ndarray):
+    # The mean squared error is quadratic in p = (w, b): with the design matrix D = [x, 1] (m, 2),
+    # L = |D p - y|^2 / m and grad L = H p - c, H = (2/m) D^T D, c = (2/m) D^T y.
+    design_t = np.ones((2, len(y)))  # D^T
+    design_t[0] = x
+    scale = 2.0 / len(y)
+    hessian = np.dot(design_t, design_t.T) * scale
+    offset = np.dot(design_t, y) * scale
+
+    def gradient(p: np.ndarray) -> np.ndarray:
+        return np.dot(p, hessian) - offset  # H is symmetric: p @ H is H p for every point
+
+    return gradient
+
+
 @register("linear_regression")
 def linear_regression(
     n: int = 40,
@@ -35,7 +50,8 @@ def linear_regression(
 
     ``L(w, b) = (1/m) sum_i (w x_i + b - y_i)^2``
 
-    over the ``m`` training points: a quadratic bowl. Because the inputs are not
+    over the ``m`` training points: a quadratic bowl, with gradient
+    ``grad L = (2/m) sum_i (w x_i + b - y_i) (x_i, 1)``. Because the inputs are not
     centred on zero, slope and intercept trade off and the bowl is a tilted,
     elongated ellipse. Its minimum is the least-squares fit
     ``w* = cov(x, y) / var(x)``, ``b* = mean(y) - w* mean(x)``.
@@ -85,6 +101,7 @@ def linear_regression(
         start=start,
         params=dict(n=n, noise=noise, true_w=true_w, true_b=true_b, holdout=holdout, seed=seed),
         parameter_names=("w", "b"),
+        gradient=_mean_gradient,
         description=(
             "Fitting a straight line y = w x + b to noisy points: the height is the mean "
             "squared error for each slope w and intercept b."

@@ -31,6 +31,20 @@ def _cross_entropy(w1, w2, x, y):
     return anp.logaddexp(0.0, z) - y * z
 
 
+def _mean_gradient(x: np.ndarray, y: np.ndarray):
+    # dL_i/dz_i = sigmoid(z_i) - y_i = (tanh(z_i / 2) + 1 - 2 y_i) / 2 and z = x @ p, so
+    # grad L = (1/m) sum_i (sigmoid(z_i) - y_i) x_i = (tanh(p @ x^T / 2) + 1 - 2 y) @ x / (2 m).
+    # (tanh, unlike 1 / (1 + exp(-z)), cannot overflow.)
+    half_x = 0.5 * x.T  # (2, m)
+    shift = 1.0 - 2.0 * y  # (m,)
+    scaled_x = x / (2.0 * len(y))  # (m, 2)
+
+    def gradient(p: np.ndarray) -> np.ndarray:
+        return np.dot(np.tanh(np.dot(p, half_x)) + shift, scaled_x)
+
+    return gradient
+
+
 def separable(x: np.ndarray, y: np.ndarray) -> bool:
     """Whether a line through the origin puts every class-1 point on one side, class 0 on the other.
 
@@ -65,7 +79,8 @@ def logistic_regression(
 
     ``L(w1, w2) = (1/m) sum_i [log(1 + exp(z_i)) - y_i z_i]``, ``z_i = w1 x_i1 + w2 x_i2``,
 
-    a convex bowl that flattens into a ramp far from its minimum. The clouds
+    a convex bowl that flattens into a ramp far from its minimum, with gradient
+    ``grad L = (1/m) sum_i (sigmoid(z_i) - y_i) x_i``. The clouds
     overlap, so the minimum is finite (near ``separation * u``); it is found by
     Newton's method.
 
@@ -128,6 +143,7 @@ def logistic_regression(
         minima=[minimum],
         start=start,
         params=dict(n=n, separation=separation, angle=angle, holdout=holdout, seed=seed),
+        gradient=_mean_gradient,
         description=(
             "Classifying points from two overlapping clouds with a line through the origin: "
             "the height is the cross-entropy for each pair of feature weights (w1, w2)."

@@ -25,6 +25,26 @@ def _squared_error(w1, w2, x, y):
     return (w2 * anp.tanh(w1 * x) - y) ** 2
 
 
+def _mean_gradient(x: np.ndarray, y: np.ndarray):
+    # With t_i = tanh(w1 x_i) and residuals r_i = w2 t_i - y_i:
+    #   grad L = (2/m) sum_i r_i (w2 (1 - t_i^2) x_i, t_i)
+    scaled_x = 2.0 * x / len(y)  # (m,)
+    scaled_ones = np.full(len(y), 2.0 / len(y))  # (m,): a dot with it is (2/m) sum_i
+
+    def gradient(p: np.ndarray) -> np.ndarray:
+        w2 = p[..., 1:2]
+        t = np.tanh(p[..., 0:1] * x)  # (..., m)
+        r = w2 * t - y
+        rt = r * t
+        out = np.empty(p.shape)
+        # w2 inside the sum, as autograd has it: at w2 = 0 the sum of zeros is +0, not -0.
+        out[..., 0] = np.dot((r - rt * t) * w2, scaled_x)
+        out[..., 1] = np.dot(rt, scaled_ones)
+        return out
+
+    return gradient
+
+
 @register("tiny_network")
 def tiny_network(
     n: int = 40,
@@ -43,7 +63,9 @@ def tiny_network(
 
     ``L(w1, w2) = (1/m) sum_i (w2 tanh(w1 x_i) - y_i)^2``
 
-    over the ``m`` training points. Since ``tanh`` is odd, ``(w1, w2)`` and
+    over the ``m`` training points, with gradient
+    ``grad L = (2/m) sum_i r_i (w2 (1 - t_i^2) x_i, t_i)``, where ``t_i = tanh(w1 x_i)``
+    and ``r_i = w2 t_i - y_i``. Since ``tanh`` is odd, ``(w1, w2)`` and
     ``(-w1, -w2)`` compute the same function: the two minima mirror each other
     through the origin, which is a saddle point (zero gradient, one downhill and one
     uphill direction). Both axes are level at ``mean(y^2)``, the loss of predicting 0.
@@ -99,6 +121,7 @@ def tiny_network(
         minima=[minimum, -minimum],
         start=start,
         params=dict(n=n, noise=noise, true_w1=true_w1, true_w2=true_w2, holdout=holdout, seed=seed),
+        gradient=_mean_gradient,
         description=(
             "A one-neuron network y = w2 tanh(w1 x) fitted by mean squared error: the height "
             "has two mirror-image minima and a saddle at the origin."

@@ -12,6 +12,8 @@ from lossviz.surfaces.base import Surface, register
 
 _BOUNDS = ((-2.5, 2.5), (-2.5, 2.5))
 _SOFTENING = 1e-2
+_TWO_PI = 2.0 * np.pi
+_HALF = np.array([0.5, 0.5])
 
 
 def _loss(x, y):
@@ -20,6 +22,19 @@ def _loss(x, y):
     radius = anp.sqrt(0.5 * (x * x + y * y) + _SOFTENING**2) - _SOFTENING
     ripples = 0.5 * (anp.cos(2.0 * np.pi * x) + anp.cos(2.0 * np.pi * y))
     return -20.0 * anp.exp(-0.2 * radius) - anp.exp(ripples) + np.e + 20.0
+
+
+def _gradient(p: np.ndarray) -> np.ndarray:
+    # With root = sqrt(r^2 / 2 + eps^2) = rho + eps and R = (cos 2 pi x + cos 2 pi y) / 2:
+    #   grad L = 2 exp(-0.2 rho) / root * p + pi exp(R) * sin(2 pi p)
+    angle = _TWO_PI * p
+    root = np.sqrt(np.dot(p * p, _HALF) + _SOFTENING**2)
+    funnel = 2.0 * np.exp(-0.2 * (root - _SOFTENING)) / root
+    ripples = np.pi * np.exp(np.dot(np.cos(angle), _HALF))
+    out = np.sin(angle)
+    out *= ripples[..., None]
+    out += funnel[..., None] * p
+    return out
 
 
 @cache
@@ -36,6 +51,8 @@ def ackley() -> Surface:
 
         L(x, y) = -20 exp(-0.2 rho) - exp((cos 2 pi x + cos 2 pi y) / 2) + e + 20
         rho     = sqrt((x^2 + y^2) / 2 + eps^2) - eps,   eps = 0.01
+        grad L  = 2 exp(-0.2 rho) / (rho + eps) * (x, y) + pi exp(R) * (sin 2 pi x, sin 2 pi y)
+        R       = (cos 2 pi x + cos 2 pi y) / 2
 
     The published function has ``eps = 0``, which makes the global minimum the
     tip of a cone with no gradient; the softening rounds the tip (curvature
@@ -59,6 +76,7 @@ def ackley() -> Surface:
         _BOUNDS,
         minima=_minima().copy(),
         start=(-2.2, 1.8),
+        gradient=_gradient,
         params={},
         description=(
             "A deep funnel to the centre, hidden under a field of small dimples that "

@@ -2,7 +2,35 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from lossviz.surfaces.base import Surface, register
+
+# Expanding each term c_k - x + x y^k in powers of y, the gradient is
+#   dL/dx = x P(y) + Q(y),   P(y) = 2 (3 - 2 y - y^2 - 2 y^3 + y^4 + y^6),
+#                             Q(y) = 2 (-6.375 + 1.5 y + 2.25 y^2 + 2.625 y^3),
+#   dL/dy = x (x R(y) + S(y)), R(y) = 2 (-1 - y - 3 y^2 + 2 y^3 + 3 y^5),
+#                             S(y) = 2 (1.5 + 4.5 y + 7.875 y^2),
+# so one product of the powers (1, y, ..., y^6) with a matrix gives P, Q, R and S.
+_POWERS = np.arange(7.0)
+_HALVES = np.array(  # coefficients of y^0 ... y^6
+    [
+        [3.0, -2.0, -1.0, -2.0, 1.0, 0.0, 1.0],  # P / 2
+        [-6.375, 1.5, 2.25, 2.625, 0.0, 0.0, 0.0],  # Q / 2
+        [-1.0, -1.0, -3.0, 2.0, 0.0, 3.0, 0.0],  # R / 2
+        [1.5, 4.5, 7.875, 0.0, 0.0, 0.0, 0.0],  # S / 2
+    ]
+)
+_POLYNOMIALS = 2.0 * _HALVES.T  # (7, 4)
+
+
+def _gradient(p: np.ndarray) -> np.ndarray:
+    x = p[..., 0]
+    pqrs = np.dot(p[..., 1:2] ** _POWERS, _POLYNOMIALS)  # (..., 4)
+    out = np.empty_like(p)
+    out[..., 0] = x * pqrs[..., 0] + pqrs[..., 1]
+    out[..., 1] = (x * pqrs[..., 2] + pqrs[..., 3]) * x
+    return out
 
 
 @register("beale")
@@ -12,6 +40,8 @@ def beale() -> Surface:
     ::
 
         L(x, y) = (1.5 - x + x y)^2 + (2.25 - x + x y^2)^2 + (2.625 - x + x y^3)^2
+                = sum_k t_k^2,   t_k = c_k - x + x y^k,   c = (1.5, 2.25, 2.625)
+        grad L  = sum_k 2 t_k (y^k - 1,  k x y^(k-1))
 
     The loss ranges over five orders of magnitude within the bounds: steep
     walls at large ``|y|``, and a flat region around the line ``x = 0``
@@ -39,6 +69,7 @@ def beale() -> Surface:
         ((-4.5, 4.5), (-4.5, 4.5)),
         minima=[(3.0, 0.5)],
         start=(1.0, 1.5),
+        gradient=_gradient,
         params={},
         description=(
             "Flat plains and steep walls around a narrow valley that leads to the "

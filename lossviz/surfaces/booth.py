@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from lossviz.surfaces.base import Surface, register
 
 
@@ -12,6 +14,7 @@ def booth() -> Surface:
     ::
 
         L(x, y) = (x + 2 y - 7)^2 + (2 x + y - 5)^2
+        grad L  = H p - (34, 38),   H = [[10, 8], [8, 10]]
 
     Its Hessian ``[[10, 8], [8, 10]]`` has eigenvalues 2 and 18 (condition
     number 9), with axes along the diagonals.
@@ -30,12 +33,20 @@ def booth() -> Surface:
     def loss(x, y):
         return (x + 2.0 * y - 7.0) ** 2 + (2.0 * x + y - 5.0) ** 2
 
+    hessian = np.array([[10.0, 8.0], [8.0, 10.0]])
+    offset = np.array([34.0, 38.0])
+
+    def gradient(p: np.ndarray) -> np.ndarray:
+        # A quadratic: grad L = H p - (34, 38); H is symmetric, so p @ H is H p for every point.
+        return np.dot(p, hessian) - offset
+
     return Surface(
         "booth",
         loss,
         ((-4.0, 6.0), (-2.0, 8.0)),
         minima=[(1.0, 3.0)],
         start=(-3.0, -1.0),
+        gradient=gradient,
         params={},
         description="A bowl stretched along a diagonal, with one minimum at (1, 3).",
     )

@@ -22,6 +22,26 @@ def _loss(x, y):
     return first * second
 
 
+# The two factors depend on p only through s = x + y + 1 and d = 2 x - 3 y:
+#   A = 1 + s^2 (3 s^2 - 20 s + 36),   A' = dA/ds = 12 s (s - 2) (s - 3),
+#   B = 30 + d^2 (3 d^2 - 16 d + 18),  B' = dB/dd = 12 d (d - 1) (d - 3),
+# so grad L = A' B (1, 1) + A B' (2, -3). Each line below works on both columns (s, d) at once.
+_TO_S_D = np.array([[1.0, 2.0], [1.0, -3.0]])  # (s, d) = p @ _TO_S_D + (1, 0)
+_S_D_OFFSET = np.array([1.0, 0.0])
+# Column by column, with u = (s, d):
+#   (A, B) = u^2 ((3 u + c1) u + c2) + c0,   (A', B') = 12 u (u - r1) (u - r2).
+_C1, _C2, _C0 = np.array([-20.0, -16.0]), np.array([36.0, 18.0]), np.array([1.0, 30.0])
+_R1, _R2 = np.array([2.0, 1.0]), np.array([3.0, 3.0])
+_CHAIN = np.array([[1.0, 1.0], [2.0, -3.0]])  # rows: grad s and grad d
+
+
+def _gradient(p: np.ndarray) -> np.ndarray:
+    u = np.dot(p, _TO_S_D) + _S_D_OFFSET  # (s, d)
+    factors = u * u * ((3.0 * u + _C1) * u + _C2) + _C0  # (A, B)
+    slopes = 12.0 * u * (u - _R1) * (u - _R2)  # (A', B')
+    return np.dot(slopes * factors[..., ::-1], _CHAIN)  # (A' B, A B') @ [[1, 1], [2, -3]]
+
+
 @cache
 def _minima() -> np.ndarray:
     return polish_minima(_loss, _PUBLISHED_MINIMA)
@@ -35,6 +55,8 @@ def goldstein_price() -> Surface:
 
         L(x, y) = [1 + (x + y + 1)^2 (19 - 14 x + 3 x^2 - 14 y + 6 x y + 3 y^2)]
                 * [30 + (2 x - 3 y)^2 (18 - 32 x + 12 x^2 + 48 y - 36 x y + 27 y^2)]
+                = A(s) B(d),   s = x + y + 1,   d = 2 x - 3 y
+        grad L  = A'(s) B(d) (1, 1) + A(s) B'(d) (2, -3)
 
     Local minima near ``(-0.6, -0.4)`` (30), ``(1.8, 0.2)`` (84) and
     ``(1.2, 0.8)`` (840). The loss spans six orders of magnitude over the
@@ -56,6 +78,7 @@ def goldstein_price() -> Surface:
         ((-2.0, 2.0), (-2.0, 2.0)),
         minima=_minima().copy(),
         start=(-1.5, 1.2),
+        gradient=_gradient,
         params={},
         description=(
             "A deep global minimum at (0, -1) surrounded by shallower local minima, on a "

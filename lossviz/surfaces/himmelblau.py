@@ -18,8 +18,18 @@ _PUBLISHED_MINIMA = [
 ]
 
 
+_OFFSETS = np.array([11.0, 7.0])
+
+
 def _loss(x, y):
     return (x * x + y - 11.0) ** 2 + (x + y * y - 7.0) ** 2
+
+
+def _gradient(p: np.ndarray) -> np.ndarray:
+    # With (a, b) = (x^2 + y - 11, x + y^2 - 7): grad L = (4 x a + 2 b, 2 a + 4 y b),
+    # that is 4 p (a, b) + 2 (b, a), and (a, b) = p^2 + (y, x) - (11, 7).
+    ab = p * p + p[..., ::-1] - _OFFSETS
+    return 4.0 * p * ab + 2.0 * ab[..., ::-1]
 
 
 @cache
@@ -34,6 +44,7 @@ def himmelblau() -> Surface:
     ::
 
         L(x, y) = (x^2 + y - 11)^2 + (x + y^2 - 7)^2
+        grad L  = (4 x a + 2 b,  2 a + 4 y b),   a = x^2 + y - 11,  b = x + y^2 - 7
 
     Minima at ``(3, 2)`` and, polished to machine precision from the published
     values, about ``(-2.805118, 3.131312)``, ``(-3.779310, -3.283186)`` and
@@ -57,6 +68,7 @@ def himmelblau() -> Surface:
         ((-5.0, 5.0), (-5.0, 5.0)),
         minima=_minima().copy(),
         start=(-0.3, -0.5),
+        gradient=_gradient,
         params={},
         description="Four valleys, all equally deep: which one you reach depends on the path.",
     )

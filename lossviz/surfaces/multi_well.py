@@ -16,6 +16,7 @@ _BOUNDS = ((-3.0, 3.0), (-3.0, 3.0))
 # Well i sits at _CENTRES[i]; the order is chosen so any first few wells make a good picture.
 _CENTRES = ((1.5, -1.2), (-1.3, 1.2), (-1.6, -1.5), (1.4, 1.6), (0.0, -0.1))
 _BOWL = 0.05
+_ONES = np.ones(2)
 
 
 @register("multi_well")
@@ -24,7 +25,8 @@ def multi_well(depths: Sequence[float] = (1.0, 0.6, 0.8), width: float = 0.6) ->
 
     ::
 
-        L(p) = 0.05 |p|^2 - sum_i depth_i exp(-|p - c_i|^2 / (2 width^2))
+        L(p)   = 0.05 |p|^2 - sum_i depth_i exp(-|p - c_i|^2 / (2 width^2))
+        grad L = 0.1 p + sum_i (depth_i / width^2) exp(-|p - c_i|^2 / (2 width^2)) (p - c_i)
 
     Well ``i`` is centred at the ``i``-th of ``(1.5, -1.2)``, ``(-1.3, 1.2)``,
     ``(-1.6, -1.5)``, ``(1.4, 1.6)``, ``(0, -0.1)``. Each well makes a minimum
@@ -68,13 +70,13 @@ def multi_well(depths: Sequence[float] = (1.0, 0.6, 0.8), width: float = 0.6) ->
         for i, d in enumerate(depths)
     )
     width = check_number(width, "width", low=0.2, high=1.5)
-    loss = _loss_for(depths, width)
     return Surface(
         "multi_well",
-        loss,
+        _loss_for(depths, width),
         _BOUNDS,
         minima=_minima(depths, width).copy(),
         start=(-0.6, 2.6),
+        gradient=_gradient_for(depths, width),
         params={"depths": depths, "width": width},
         description=(
             "Wells of different depths: gradient descent settles in the nearest one, "
@@ -93,6 +95,20 @@ def _loss_for(depths: tuple[float, ...], width: float):
         return total
 
     return loss
+
+
+def _gradient_for(depths: tuple[float, ...], width: float):
+    centres = np.array(_CENTRES[: len(depths)])  # (k, 2)
+    weights = np.array(depths) / width**2  # (k,)
+    scale = -0.5 / width**2
+
+    def gradient(p: np.ndarray) -> np.ndarray:
+        # All wells at once: offsets (..., k, 2), pulls (..., k), then sum_i pull_i offset_i.
+        offsets = p[..., None, :] - centres
+        pulls = weights * np.exp(scale * np.dot(offsets * offsets, _ONES))
+        return 2.0 * _BOWL * p + np.matmul(pulls[..., None, :], offsets)[..., 0, :]
+
+    return gradient
 
 
 @cache

@@ -11,6 +11,9 @@ from lossviz.surfaces._minima import find_minima
 from lossviz.surfaces.base import Surface, register
 
 _BOUNDS = ((-4.0, 3.5), (-2.0, 2.0))
+# One tanh call for both columns: (2 x, (y - 0.6) / 0.1) = p * _TANH_SCALE - _TANH_SHIFT.
+_TANH_SCALE, _TANH_SHIFT = np.array([2.0, 10.0]), np.array([0.0, 6.0])
+_RIDGE_SPREAD = -0.5 / 0.08**2  # g = exp(_RIDGE_SPREAD (x - 1)^2)
 
 
 def _loss(x, y):
@@ -23,6 +26,25 @@ def _loss(x, y):
         * (1.0 - anp.tanh((y - 0.6) / 0.1))  # ends at y = 0.6, leaving a way round
     )
     return 1.2 - cliff * (1.2 - valley) + ridge
+
+
+def _gradient(p: np.ndarray) -> np.ndarray:
+    # With c = tanh 2x, t = tanh((y - 0.6) / 0.1), e = 1 - v and g = exp(-(x - 1)^2 / (2 w^2)),
+    # w = 0.08, the loss is 1.2 - (1 + c) (0.2 + e) / 2 + g (1 - t) / 4, so
+    #   dL/dx = (c^2 - 1) (0.2 + e) + (1 + c) e (x - 2) / 4 - g (1 - t) (x - 1) / (4 w^2)
+    #   dL/dy = (1 + c) e y / 2 - 2.5 g (1 - t^2)
+    x, y = p[..., 0], p[..., 1]
+    tanhs = np.tanh(p * _TANH_SCALE - _TANH_SHIFT)
+    c, t = tanhs[..., 0], tanhs[..., 1]
+    x2, x1 = x - 2.0, x - 1.0
+    e = np.exp(-0.25 * x2 * x2 - 0.5 * y * y)
+    g = np.exp(_RIDGE_SPREAD * x1 * x1)
+    ce = (1.0 + c) * e
+    out = np.empty_like(p)
+    ridge_slope = 0.5 * _RIDGE_SPREAD * g * (1.0 - t) * x1  # d/dx of g (1 - t) / 4
+    out[..., 0] = (c * c - 1.0) * (0.2 + e) + 0.25 * ce * x2 + ridge_slope
+    out[..., 1] = 0.5 * ce * y - 2.5 * g * (1.0 - t * t)
+    return out
 
 
 @cache
@@ -40,6 +62,12 @@ def plateau_ridge() -> Surface:
         s(x)    = (1 + tanh 2x) / 2                                  (the cliff edge)
         v(x, y) = 1 - exp(-((x - 2)^2 + 2 y^2) / 4)                  (the valley)
         r(x, y) = 0.5 exp(-(x - 1)^2 / (2 * 0.08^2)) (1 - tanh((y - 0.6) / 0.1)) / 2
+
+    and, with ``c = tanh 2x``, ``e = 1 - v``, ``g = exp(-(x - 1)^2 / (2 * 0.08^2))``,
+    ``t = tanh((y - 0.6) / 0.1)``, the hand-derived gradient ::
+
+        dL/dx   = (c^2 - 1) (0.2 + e) + (1 + c) e (x - 2) / 4 - g (1 - t) (x - 1) / (4 * 0.08^2)
+        dL/dy   = (1 + c) e y / 2 - 2.5 g (1 - t^2)
 
     For ``x < -1.5`` the loss is within ``1e-3`` of the plateau height 1.2 and the
     gradient fades like ``exp(4 x)``. Past the cliff edge a ridge 0.5 high and
@@ -64,6 +92,7 @@ def plateau_ridge() -> Surface:
         _BOUNDS,
         minima=_minima().copy(),
         start=(-2.0, -0.5),
+        gradient=_gradient,
         params={},
         description=(
             "A plateau where the gradient all but vanishes, then a narrow ridge that "

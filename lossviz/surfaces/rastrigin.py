@@ -12,6 +12,7 @@ from lossviz.surfaces._params import check_number
 from lossviz.surfaces.base import Surface, register
 
 _BOUNDS = ((-2.5, 2.5), (-2.5, 2.5))
+_TWO_PI = 2.0 * np.pi
 
 
 @register("rastrigin")
@@ -21,6 +22,7 @@ def rastrigin(amplitude: float = 10.0) -> Surface:
     ::
 
         L(x, y) = 2 A + (x^2 - A cos(2 pi x)) + (y^2 - A cos(2 pi y)),   A = amplitude
+        grad L  = (2 x + 2 pi A sin(2 pi x),  2 y + 2 pi A sin(2 pi y))
 
     With the classic ``A = 10`` there is a local minimum near every integer
     point; within the bounds ``(-2.5, 2.5)^2`` (whose edges lie near the ridges
@@ -44,12 +46,19 @@ def rastrigin(amplitude: float = 10.0) -> Surface:
     (0.0, 25)
     """
     amplitude = check_number(amplitude, "amplitude", low=0.0, high=100.0)
+    ripple = 2.0 * np.pi * amplitude
+
+    def gradient(p: np.ndarray) -> np.ndarray:
+        # Separable: each coordinate t has dL/dt = 2 t + 2 pi A sin(2 pi t).
+        return 2.0 * p + ripple * np.sin(_TWO_PI * p)
+
     return Surface(
         "rastrigin",
         _loss_for(amplitude),
         _BOUNDS,
         minima=_minima(amplitude).copy(),
         start=(-2.2, 2.3),
+        gradient=gradient,
         params={"amplitude": amplitude},
         description=(
             "A bowl covered in regular ripples: a local minimum in every cell, the "

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from lossviz.surfaces.base import Surface, register
 
 
@@ -14,6 +16,7 @@ def saddle() -> Surface:
     ::
 
         L(x, y) = x^2 - y^2 + y^4 / 4
+        grad L  = (2 x, y^3 - 2 y)
 
     The origin is a saddle (curvatures 2 and -2); the minima are ``(0, +-sqrt 2)``
     with loss -1. The start ``(1.8, 1e-3)`` sits just off the saddle's stable
@@ -35,6 +38,14 @@ def saddle() -> Surface:
     def loss(x, y):
         return x * x - y * y + 0.25 * y**4
 
+    def gradient(p: np.ndarray) -> np.ndarray:
+        # grad L = (2 x, y^3 - 2 y) = (x, y) * (2, y^2) - (0, 2 y), built in place.
+        out = p * p
+        out[..., 0] = 2.0
+        out *= p
+        out[..., 1] -= 2.0 * p[..., 1]  # subtracting last makes the origin +0, not -0
+        return out
+
     root2 = math.sqrt(2.0)
     return Surface(
         "saddle",
@@ -42,6 +53,7 @@ def saddle() -> Surface:
         ((-2.0, 2.0), (-2.0, 2.0)),
         minima=[(0.0, root2), (0.0, -root2)],
         start=(1.8, 1e-3),
+        gradient=gradient,
         params={},
         description=(
             "A saddle at the centre: downhill one way, uphill the other, with the "
@@ -57,6 +69,7 @@ def monkey_saddle() -> Surface:
     ::
 
         L(x, y) = x^3 - 3 x y^2 + (x^2 + y^2)^2 / 2  =  r^3 cos(3 phi) + r^4 / 2
+        grad L  = (3 (x^2 - y^2) + 2 x r^2,  2 y (r^2 - 3 x)),   r^2 = x^2 + y^2
 
     The origin is a degenerate saddle (gradient and Hessian both vanish there),
     with three descending valleys at ``phi = 60, 180, 300`` degrees. The minima
@@ -78,6 +91,15 @@ def monkey_saddle() -> Surface:
         r2 = x * x + y * y
         return x * (x * x - 3.0 * y * y) + 0.5 * r2 * r2
 
+    def gradient(p: np.ndarray) -> np.ndarray:
+        x, y = p[..., 0], p[..., 1]
+        x2, y2 = x * x, y * y
+        r2 = x2 + y2
+        out = np.empty_like(p)
+        out[..., 0] = 3.0 * (x2 - y2) + 2.0 * x * r2
+        out[..., 1] = 2.0 * y * (r2 - 3.0 * x)
+        return out
+
     # The minima of r^3 cos(3 phi) + r^4 / 2: cos(3 phi) = -1 and 3 r^2 = -2 r^3 cos(3 phi).
     half = 0.75  # 1.5 cos(60 degrees)
     height = 0.75 * math.sqrt(3.0)  # 1.5 sin(60 degrees)
@@ -87,6 +109,7 @@ def monkey_saddle() -> Surface:
         ((-2.0, 2.0), (-2.0, 2.0)),
         minima=[(-1.5, 0.0), (half, height), (half, -height)],
         start=(1.2, 0.02),
+        gradient=gradient,
         params={},
         description=(
             "A monkey saddle: three valleys meet at a flat centre where the gradient "

@@ -20,9 +20,29 @@ _PUBLISHED_MINIMA = [
 ]
 
 
+# grad L = (8 x - 8.4 x^3 + 2 x^5 + y,  x - 8 y + 16 y^3): a product of the powers
+# (x, x^3, x^5, y, y^3, y^5) with this matrix of coefficients (one column per component).
+_POWERS = np.array([1.0, 3.0, 5.0])
+_GRADIENT_COEFFICIENTS = np.array(
+    [
+        [8.0, 1.0],  # x
+        [-8.4, 0.0],  # x^3
+        [2.0, 0.0],  # x^5
+        [1.0, -8.0],  # y
+        [0.0, 16.0],  # y^3
+        [0.0, 0.0],  # y^5
+    ]
+)
+
+
 def _loss(x, y):
     x2 = x * x
     return (4.0 - 2.1 * x2 + x2 * x2 / 3.0) * x2 + x * y + (4.0 * y * y - 4.0) * y * y
+
+
+def _gradient(p: np.ndarray) -> np.ndarray:
+    powers = p[..., None] ** _POWERS  # (..., 2, 3): row x, row y
+    return np.dot(powers.reshape(*p.shape[:-1], 6), _GRADIENT_COEFFICIENTS)
 
 
 @cache
@@ -37,6 +57,7 @@ def six_hump_camel() -> Surface:
     ::
 
         L(x, y) = (4 - 2.1 x^2 + x^4 / 3) x^2 + x y + (4 y^2 - 4) y^2
+        grad L  = (8 x - 8.4 x^3 + 2 x^5 + y,  x - 8 y + 16 y^3)
 
     Six minima: the global pair about ``(+-0.0898, -+0.7126)`` (-1.0316), and
     local ones about ``(+-1.7036, -+0.7961)`` (-0.2155) and
@@ -59,6 +80,7 @@ def six_hump_camel() -> Surface:
         ((-2.2, 2.2), (-1.2, 1.2)),
         minima=_minima().copy(),
         start=(-1.5, -1.0),
+        gradient=_gradient,
         params={},
         description=(
             "Six valleys of three different depths: a descent ends in whichever one it "

@@ -14,6 +14,11 @@ def _loss(x, y):
     return 0.5 * (x**4 - 16.0 * x * x + 5.0 * x + y**4 - 16.0 * y * y + 5.0 * y)
 
 
+def _gradient(p: np.ndarray) -> np.ndarray:
+    # Separable: each coordinate t has dL/dt = (4 t^3 - 32 t + 5) / 2 = (2 t^2 - 16) t + 2.5.
+    return (2.0 * p * p - 16.0) * p + 2.5
+
+
 @cache
 def _minima() -> np.ndarray:
     # Each coordinate solves 4 t^3 - 32 t + 5 = 0; the outer two roots are minima.
@@ -29,6 +34,7 @@ def styblinski_tang() -> Surface:
     ::
 
         L(x, y) = (x^4 - 16 x^2 + 5 x + y^4 - 16 y^2 + 5 y) / 2
+        grad L  = (2 x^3 - 16 x + 5/2,  2 y^3 - 16 y + 5/2)
 
     Separable: each coordinate has minima at the outer roots of
     ``4 t^3 - 32 t + 5 = 0``, ``t = -2.903534`` and ``t = 2.746803``, so the four
@@ -54,6 +60,7 @@ def styblinski_tang() -> Surface:
         ((-5.0, 5.0), (-5.0, 5.0)),
         minima=_minima().copy(),
         start=(0.5, 0.5),
+        gradient=_gradient,
         params={},
         description=(
             "Four basins, one per quadrant, of different depths: the deepest is the "
