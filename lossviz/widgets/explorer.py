@@ -153,7 +153,6 @@ class Explorer:
         **schedule_params: Any,
     ) -> None:
         self._surfaces: dict[str, Surface] = {}
-        self._grid_cache: dict[int, Any] = {}
         self._custom_surface = surface if isinstance(surface, Surface) else None
         self._hyper: dict[str, dict[str, Any]] = {}
         self._holding = 0
@@ -725,7 +724,7 @@ class Explorer:
             self._request(full=True)
 
     def _use_surface(self, s: Surface) -> None:
-        """Switch to surface ``s``: contour (cached per surface), defaults, view."""
+        """Switch to surface ``s``: its contour map (drawn once here), defaults and view."""
         self._surface = s
         self._hyper = {n: default_hyperparameters(s, n) for n in self._selected()}
         if self._surface_artists is not None:
