@@ -80,6 +80,8 @@ def main() -> None:
     hyper = ex.hyperparameters
     naive_times = measure(lambda: naive_frame(ex.surface, hyper, ex.start), 20, warmup=2)
 
+    ex.coalesce = True  # as inside a kernel
+
     async def drag():
         for _ in range(50):
             lr.value = next(values)

@@ -3,6 +3,7 @@
 import asyncio
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 
 import autograd.numpy as anp
 import matplotlib.pyplot as plt
@@ -13,6 +14,13 @@ from matplotlib.backend_bases import MouseEvent
 import lossviz
 from lossviz import Explorer, Surface, descend
 from lossviz.schedules import cosine
+
+
+def run_in_fresh_loop(coroutine):
+    """Run ``coroutine`` in a new event loop, in a thread: a session may already run a loop
+    in this one (playwright's, for the browser tests)."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 def drawn_paths(ex):
@@ -185,6 +193,7 @@ def test_lr_change_blits_instead_of_full_redraw(ex):
 
 def test_burst_of_changes_in_a_kernel_loop_makes_one_final_frame(ex):
     values = np.geomspace(1e-4, 5e-4, 50)
+    ex.coalesce = True  # as inside a kernel, whose event loop delivers the changes
 
     async def drag():
         frames = ex.stats["frames"]
@@ -194,9 +203,18 @@ def test_burst_of_changes_in_a_kernel_loop_makes_one_final_frame(ex):
         await asyncio.sleep(0)
         return ex.stats["frames"] - frames
 
-    assert asyncio.run(drag()) == 1
+    assert run_in_fresh_loop(drag()) == 1
     assert [h["lr"] for h in ex.hyperparameters.values()] == pytest.approx([values[-1]] * 3)
     np.testing.assert_allclose(drawn_paths(ex), expected_run(ex).path)
+
+
+def test_frames_are_immediate_outside_a_kernel_even_with_a_running_loop(ex):
+    async def change():
+        frames = ex.stats["frames"]
+        ex.controls["lr"].value = ex.controls["lr"].value * 1.1
+        return ex.stats["frames"] - frames
+
+    assert run_in_fresh_loop(change()) == 1
 
 
 def test_burst_without_a_loop_ends_on_the_final_value(ex):

@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import html
 import io
+import sys
 import traceback
 from base64 import b64encode
 from collections.abc import Iterable, Mapping
@@ -81,6 +82,13 @@ CUSTOM_SURFACE = "custom"
 FIGURE_SIZE = (9.0, 4.3)
 """Inches at 100 dpi: 900 x 430 pixels, which fits a notebook's output area beside
 JupyterLab's file browser on a 1280-pixel-wide screen."""
+
+
+def _in_kernel() -> bool:
+    """Whether this runs inside a Jupyter kernel (whose event loop delivers widget messages)."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    return getattr(shell, "kernel", None) is not None
 
 
 def _running_loop() -> asyncio.AbstractEventLoop | None:
@@ -167,6 +175,9 @@ class Explorer:
         """The latest `descend` result."""
         self.error: str | None = None
         """The message shown for the last failure, or None."""
+        self.coalesce: bool | None = None
+        """Defer frames to the event loop so a burst of changes makes one frame: ``None``
+        (the default) does so inside a Jupyter kernel only; scripts and tests draw at once."""
         self.stats = {"frames": 0, "full_draws": 0, "blits": 0}
         """Counts of frames computed, full renders and blitted renders (for tests, benchmarks)."""
 
@@ -493,7 +504,8 @@ class Explorer:
         self._dirty = True
         if self._holding or not hasattr(self, "widget"):
             return
-        loop = _running_loop()
+        coalesce = _in_kernel() if self.coalesce is None else self.coalesce
+        loop = _running_loop() if coalesce else None
         if loop is None:
             self._frame()
         elif not self._frame_scheduled:
