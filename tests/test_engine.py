@@ -176,3 +176,15 @@ def test_bad_arguments(bowl, kwargs, error, match):
 def test_unknown_surface():
     with pytest.raises(ValueError, match="unknown surface 'nope'; choose one of"):
         descend("nope", "gd")
+
+
+def test_large_batches_match_single_runs(bowl):
+    # Past a size the engine expands its per-step factors step by step, to bound memory.
+    rng = np.random.default_rng(3)
+    starts = rng.uniform(-3, 3, size=(300, 2))
+    opts = [adam(0.05, beta1=0.8), momentum(0.05)]
+    run = descend(bowl, opts, start=starts, steps=500)
+    for i, opt in enumerate(opts):
+        for j in (0, 137, 299):
+            np.testing.assert_allclose(run.path[i * 300 + j], manual_run(bowl, opt, starts[j], 500),
+                                       rtol=1e-12, atol=1e-15)
