@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from lossviz.optimizers.base import Optimizer, optimizer
+from lossviz.optimizers.base import Optimizer, check_positive, optimizer
 from lossviz.optimizers.moments import moment_step, step_factors
 from lossviz.surfaces.base import Surface, as_points, surface
 
@@ -162,7 +162,8 @@ def _learning_rates(schedule: Any, steps: int, label: str) -> np.ndarray:
     return values
 
 
-def _check_count(value: Any, what: str, minimum: int) -> int:
+def check_count(value: Any, what: str, minimum: int) -> int:
+    """Return ``value`` as an int, or raise ValueError naming ``what`` unless an int >= minimum."""
     if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
         raise ValueError(f"{what} must be an integer >= {minimum}; got {value!r}")
     return int(value)
@@ -217,15 +218,10 @@ def descend(
     if not isinstance(s, Surface):
         raise TypeError(f"surface must be a Surface or a registered name; got {s!r}")
     labels, opts = _as_optimizers(optimizers)
-    steps = _check_count(steps, "steps", 0)
+    steps = check_count(steps, "steps", 0)
     if batch_size is not None:
-        batch_size = _check_count(batch_size, "batch_size", 1)
-    try:
-        noise = float(noise)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"noise must be a number >= 0; got {noise!r}") from exc
-    if not np.isfinite(noise) or noise < 0:
-        raise ValueError(f"noise must be a finite number >= 0; got {noise!r}")
+        batch_size = check_count(batch_size, "batch_size", 1)
+    noise = check_positive(noise, "noise", allow_zero=True)
     starts = as_points(s.start if start is None else start, "start").reshape(-1, 2)
     if len(starts) == 0 or not np.all(np.isfinite(starts)):
         raise ValueError(f"start must be finite points of shape (2,) or (k, 2); got {start!r}")

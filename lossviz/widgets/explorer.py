@@ -35,9 +35,9 @@ from matplotlib.figure import Figure
 
 from lossviz import schedules
 from lossviz.defaults import default_hyperparameters, round_rate
-from lossviz.engine import Run, descend
+from lossviz.engine import Run, check_count, descend
 from lossviz.models.base import ModelSurface
-from lossviz.optimizers.base import optimizer, optimizer_names
+from lossviz.optimizers.base import check_positive, optimizer, optimizer_names
 from lossviz.surfaces.base import Surface, as_points, surface, surface_names
 from lossviz.views import (
     DIVERGED_COLOR,
@@ -438,7 +438,7 @@ class Explorer:
         }
         self.controls: dict[str, widgets.Widget] = c
         """The ipywidgets controls by name."""
-        self._check_count(steps, "steps", 1)
+        check_count(steps, "steps", 1)
         c["steps"].value = steps
         for name, control in c.items():
             if name == "reset":
@@ -553,12 +553,6 @@ class Explorer:
         return self._surfaces[name]
 
     @staticmethod
-    def _check_count(value: Any, what: str, minimum: int) -> int:
-        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
-            raise ValueError(f"{what} must be an integer >= {minimum}; got {value!r}")
-        return int(value)
-
-    @staticmethod
     def _check_optimizers(names: Iterable[str]) -> list[str]:
         if isinstance(names, str):
             names = [names]
@@ -581,12 +575,7 @@ class Explorer:
 
     def _initial_noise(self, value: Any) -> None:
         """Set the noise, widening the slider (scaled to the surface) if a lesson asks for more."""
-        try:
-            noise = float(value)
-        except (TypeError, ValueError) as exc:
-            raise ValueError(f"noise must be a number >= 0; got {value!r}") from exc
-        if not np.isfinite(noise) or noise < 0:
-            raise ValueError(f"noise must be a finite number >= 0; got {value!r}")
+        noise = check_positive(value, "noise", allow_zero=True)
         control = self.controls["noise"]
         if noise > control.max:
             control.max = round_rate(noise * 2)
@@ -615,7 +604,7 @@ class Explorer:
         elif name == "reset":
             raise ValueError("reset is a button: call Explorer.reset() instead")
         elif isinstance(control, widgets.IntSlider):
-            value = self._check_count(value, name, control.min)
+            value = check_count(value, name, control.min)
         if hasattr(control, "max") and hasattr(control, "min"):
             lo, hi = control.min, control.max
             if isinstance(control, widgets.FloatLogSlider):
@@ -970,12 +959,12 @@ class Explorer:
             if full:
                 self._ax_loss.set_xlim(0, max(steps, 1))
                 self._ax_lr.set_xlim(0, max(steps - 1, 1))
+            # The picture first: its message then leaves before the readout's.
+            self._draw(full)
             self._update_readout(run)
             self._clear_error()
         except Exception as exc:  # noqa: BLE001 - shown in the widget, the widget keeps working
             self._show_error(exc)
-            return
-        self._draw(full)
 
     def _draw(self, full: bool) -> None:
         self.stats["frames"] += 1
