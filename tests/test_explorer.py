@@ -449,3 +449,16 @@ def test_noisy_run_near_a_minimum_is_reported_as_such():
     assert ex.run.convergence_step()[0] == -1
     assert "near a minimum, still moving" in ex.readout.value
     ex.close()
+
+
+def test_frame_png_encoder_round_trips():
+    import io
+
+    from PIL import Image
+
+    from lossviz.widgets.canvas import encode_png
+
+    rng = np.random.default_rng(0)
+    pixels = (rng.integers(0, 256, (37, 53, 4)) * (rng.random((37, 53, 1)) < 0.2)).astype(np.uint8)
+    decoded = np.asarray(Image.open(io.BytesIO(encode_png(pixels))).convert("RGBA"))
+    np.testing.assert_array_equal(decoded, pixels)
