@@ -79,8 +79,8 @@ SCHEDULE_CONTROLS: dict[str, tuple[str, ...]] = {
 DEFAULT_OPTIMIZERS = ("gd", "momentum", "nesterov", "adam")
 CUSTOM_SURFACE = "custom"
 """The surface control's value for a Surface given to the constructor."""
-FIGURE_SIZE = (9.0, 4.3)
-"""Inches at 100 dpi: 900 x 430 pixels, which fits a notebook's output area beside
+FIGURE_SIZE = (8.2, 4.0)
+"""Inches at 100 dpi: 820 x 400 pixels, which fits a notebook's output area beside
 JupyterLab's file browser on a 1280-pixel-wide screen."""
 
 
@@ -291,10 +291,10 @@ class Explorer:
             height_ratios=[2.1, 1.0],
             left=0.07,
             right=0.98,
-            bottom=0.11,
+            bottom=0.12,
             top=0.82,
             wspace=0.22,
-            hspace=0.55,
+            hspace=0.8,
         )
         self._ax_map = fig.add_subplot(grid[:, 0])
         self._ax_loss = fig.add_subplot(grid[0, 1])
@@ -1040,6 +1040,7 @@ class Explorer:
             "<th style='text-align:left;padding-right:14px'>held-out loss</th>" if is_model else ""
         )
         self.readout.value = (
+            '<style>.lossviz-readout td {padding-right: 14px}</style>'
             '<table class="lossviz-readout" style="border-collapse:collapse;'
             'font-size:13px"><thead><tr>'
             "<th style='text-align:left;padding-right:14px'>optimizer</th>"
