@@ -130,7 +130,10 @@ class Explorer:
         Start point (2,); default the surface's.
     controls
         Names of the controls to show (see `Explorer.controls`); the others
-        stay fixed at their initial values. Default: all.
+        stay fixed at their initial values. Default: all. The ``tune`` control
+        picks whose hyperparameters the shared sliders show and change; with
+        ``"all"``, the learning-rate slider moves every optimizer's rate by the
+        same factor (keeping their ratios) and the others set one value for all.
     seed
         Seed of the noise and the mini-batches.
 
@@ -668,8 +671,15 @@ class Explorer:
             tuned = self.controls["tune"].value
             targets = SLIDER_HYPERPARAMETERS[name]
             names = [n for n in self._selected() if n in targets and tuned in ("all", n)]
-            for n in names:
-                self._hyper[n] = {**self._hyper[n], targets[n]: change["new"]}
+            if name == "lr" and len(names) > 1:
+                # "all" moves every rate by the same factor: gd's and Adam's rates differ by
+                # orders of magnitude, and a drag should not collapse them onto one value.
+                factor = change["new"] / self._hyper[names[0]]["lr"]
+                for n in names:
+                    self._hyper[n] = {**self._hyper[n], "lr": self._hyper[n]["lr"] * factor}
+            else:
+                for n in names:
+                    self._hyper[n] = {**self._hyper[n], targets[n]: change["new"]}
         elif name == "steps":
             self._needs_full = True
         elif name == "schedule":
