@@ -1,7 +1,7 @@
 """Speed of every registered surface's gradient, and of one Explorer frame on each.
 
 Prints, per surface:
-1. the cost of one gradient call ``s._grad_unchecked(p)`` on a (4, 2) array, the engine's
+1. the cost of one gradient call ``s._gradient(p)`` on a (4, 2) array, the engine's
    batch for four optimizers from one start (median of repeated timeit runs, in us);
 2. ``descend(s, ["gd", "momentum", "nesterov", "adam"], steps=500)``, the compute part of
    one live Explorer frame (median of 20 runs, in ms; the widget's frame budget is 20 ms);
@@ -30,10 +30,10 @@ OPTIMIZERS = ["gd", "momentum", "nesterov", "adam"]
 
 
 def gradient_microseconds(s, calls: int = 2000, repeats: int = 9) -> float:
-    """Median time of one ``s._grad_unchecked`` call on four points in the bounds, in us."""
+    """Median time of one ``s._gradient`` call on four points in the bounds, in us."""
     (xmin, xmax), (ymin, ymax) = s.bounds
     p = np.random.default_rng(0).uniform((xmin, ymin), (xmax, ymax), size=(4, 2))
-    gradient = s._grad_unchecked
+    gradient = s._gradient
     gradient(p)
     per_call = np.array(timeit.repeat(lambda: gradient(p), number=calls, repeat=repeats)) / calls
     return float(np.median(per_call)) * 1e6

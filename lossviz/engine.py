@@ -330,7 +330,7 @@ def _loss_and_divergence(s: Surface, path: np.ndarray) -> tuple[np.ndarray, np.n
     block = max(1, (1 << 16) // max(runs, 1))
     for i in range(0, points, block):
         part = path[i : i + block]
-        value = np.asarray(s._value_unchecked(part), dtype=np.float64)
+        value = np.asarray(s._value(part), dtype=np.float64)
         loss[i : i + block] = value
         # NaN compares False, so non-finite points count as outside too.
         inside = (np.abs(part - centre) <= reach).all(axis=-1)

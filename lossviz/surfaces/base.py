@@ -128,6 +128,8 @@ class Surface:
         """Axis labels for the two parameters (models name their weights, e.g. ``("w", "b")``)."""
         self._function = function
         on_points = _on_points(function)
+        # The engine calls _value and _gradient directly on float64 (..., 2) arrays it built
+        # itself: skipping the validation of __call__ and grad matters in its step loop.
         self._value = on_points
         self._autograd_gradient = elementwise_grad(on_points)
         self._gradient = gradient if gradient is not None else self._autograd_gradient
@@ -158,13 +160,6 @@ class Surface:
         """Gradient by autograd alone, shape (..., 2) (the reference for hand gradients)."""
         p = as_points(p)
         return np.asarray(self._autograd_gradient(p), dtype=np.float64)
-
-    # -- the engine's fast paths (no validation: ``p`` is float64 (..., 2) already) ---------
-    def _grad_unchecked(self, p: np.ndarray) -> np.ndarray:
-        return self._gradient(p)
-
-    def _value_unchecked(self, p: np.ndarray) -> np.ndarray:
-        return self._value(p)
 
     def stochastic_grad(self, p: Any, batch_size: int, rng: np.random.Generator) -> np.ndarray:
         """Mini-batch gradient; only surfaces built from data (``lossviz.models``) have one."""
