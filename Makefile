@@ -14,8 +14,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[test,lab]"
 	touch $(STAMP)
 
+# Jupyter refuses to run as root unless told to (containers and Binder-like machines run as root).
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
+
 lab: $(STAMP)
-	$(BIN)/jupyter lab notebooks/01_tour.ipynb
+	$(BIN)/jupyter lab $(ROOT_FLAG) notebooks/01_tour.ipynb
 
 test: $(STAMP)
 	$(BIN)/ruff check lossviz tests benchmarks
