@@ -447,7 +447,10 @@ class Explorer:
             if name == "reset":
                 control.on_click(self._guarded(lambda _button: self.reset()))
             else:
-                control.observe(self._guarded(self._on_change), names="value")
+                control.observe(
+                    self._guarded(lambda change, name=name: self._on_change(name, change)),
+                    names="value",
+                )
         self.status = widgets.HTML(value="")
         self.readout = widgets.HTML(value="")
 
@@ -645,10 +648,9 @@ class Explorer:
         self._request()
 
     # -- reacting to controls ----------------------------------------------------------------
-    def _on_change(self, change: dict[str, Any]) -> None:
+    def _on_change(self, name: str, change: dict[str, Any]) -> None:
         if self._syncing:
             return
-        name = next(k for k, v in self.controls.items() if v is change["owner"])
         if name == "surface":
             self._use_surface(self._current_surface())
             self.start = self._surface.start.copy()
@@ -680,11 +682,8 @@ class Explorer:
             else:
                 for n in names:
                     self._hyper[n] = {**self._hyper[n], targets[n]: change["new"]}
-        elif name == "steps":
-            self._needs_full = True
-        elif name == "schedule":
+        if name in ("surface", "optimizers", "schedule"):  # what shows depends on these
             self._refresh_visibility()
-        self._refresh_visibility()
         self._request(full=name in ("surface", "optimizers", "steps"))
 
     def _on_click(self, event) -> None:
@@ -1050,7 +1049,7 @@ class Explorer:
             "<th style='text-align:left;padding-right:14px'>held-out loss</th>" if is_model else ""
         )
         self.readout.value = (
-            '<style>.lossviz-readout td {padding-right: 14px}</style>'
+            "<style>.lossviz-readout td {padding-right: 14px}</style>"
             '<table class="lossviz-readout" style="border-collapse:collapse;'
             'font-size:13px"><thead><tr>'
             "<th style='text-align:left;padding-right:14px'>optimizer</th>"
