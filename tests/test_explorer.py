@@ -1,11 +1,18 @@
-"""The Explorer, headless: controls change exactly what they should in the drawn artists."""
+"""The Explorer, headless: controls change exactly what they should in the drawn artists.
+
+Everything is read through public names: ``ex.state``, ``ex.run``, ``ex.controls``,
+``ex.panels`` (each with its ``ax`` and artists) and ``ex.stats``.
+"""
 
 import asyncio
+import gc
 import subprocess
 import sys
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 
 import autograd.numpy as anp
+import ipywidgets
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
@@ -14,6 +21,7 @@ from matplotlib.backend_bases import MouseEvent
 import lossviz
 from lossviz import Explorer, Surface, descend
 from lossviz.schedules import cosine
+from lossviz.widgets import explorer as explorer_module
 
 
 def run_in_fresh_loop(coroutine):
@@ -23,20 +31,32 @@ def run_in_fresh_loop(coroutine):
         return pool.submit(asyncio.run, coroutine).result()
 
 
+def paths_layer(ex):
+    return ex.panels["map"].layers[0]
+
+
 def drawn_paths(ex):
     """The path data of the drawn lines, shape (runs, points, 2)."""
-    return np.array([np.column_stack(line.get_data()) for line in ex._path_artists.lines])
+    lines = paths_layer(ex).paths.lines
+    return np.array([np.column_stack(line.get_data()) for line in lines])
 
 
 def expected_run(ex, **overrides):
     """`descend` with the Explorer's current settings (the reference for the drawn paths)."""
-    opts = {}
-    for name, hyper in ex.hyperparameters.items():
-        opts[name] = lossviz.optimizer(name, **hyper)
-    kwargs = dict(start=ex.start, steps=ex.controls["steps"].value,
-                  noise=ex.controls["noise"].value, seed=ex.seed)
+    opts = {name: lossviz.optimizer(name, **hyper) for name, hyper in ex.hyperparameters.items()}
+    kwargs = dict(start=ex.start, steps=ex.state.steps, noise=ex.state.noise, seed=ex.seed)
     kwargs |= overrides
     return descend(ex.surface, opts, **kwargs)
+
+
+def registered_widgets():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return len(ipywidgets.Widget.widgets)
+
+
+def pixels(ex):
+    return np.asarray(ex.canvas.get_renderer().buffer_rgba()).copy()
 
 
 @pytest.fixture
@@ -48,34 +68,65 @@ def ex():
 
 def test_initial_frame_matches_descend(ex):
     assert ex.error is None
-    assert set(ex.controls) >= {"surface", "optimizers", "lr", "momentum", "schedule", "steps",
-                                "noise"}
+    assert set(ex.controls) >= {"surface", "optimizers", "lr", "lr_scale", "momentum",
+                                "schedule", "steps", "noise"}
     np.testing.assert_allclose(drawn_paths(ex), expected_run(ex).path)
     np.testing.assert_allclose(ex.run.path, expected_run(ex).path)
-    assert [line.get_label() for line in ex._path_artists.lines] == ["gd", "momentum", "adam"]
-    assert ex.figure.axes[0].get_xlim() == ex.surface.bounds[0]
+    assert [line.get_label() for line in paths_layer(ex).paths.lines] == [
+        "gd", "momentum", "adam"]
+    assert ex.panels["map"].ax.get_xlim() == ex.surface.bounds[0]
+    assert set(ex.panels) == {"map", "loss", "schedule", "fit"}
 
 
-def test_lr_slider_in_all_mode_scales_every_optimizer(ex):
+def test_all_mode_shows_one_factor_on_every_rate(ex):
     before = {n: h["lr"] for n, h in ex.hyperparameters.items()}
-    shown = ex.controls["lr"].value
-    assert shown == pytest.approx(before["gd"])  # it shows the first optimizer's rate
-    ex.controls["lr"].value = shown * 3
+    shown = {n for n, c in ex.controls.items() if c.layout.display != "none"}
+    assert "lr_scale" in shown and "lr" not in shown
+    assert ex.controls["lr_scale"].value == 1.0
+    assert ex.controls["lr_scale"].description == "learning rates ×"
+    ex.controls["lr_scale"].value = 3.0
     after = {n: h["lr"] for n, h in ex.hyperparameters.items()}
     assert after == pytest.approx({n: 3 * lr for n, lr in before.items()})
     np.testing.assert_allclose(drawn_paths(ex), expected_run(ex).path)
+    # The readout lists the rates in use.
+    for lr in after.values():
+        assert f"<td>{lr:.3g}</td>" in ex.readout.value
 
 
 def test_tuning_one_optimizer_leaves_the_others(ex):
     before = drawn_paths(ex)
     ex.controls["tune"].value = "adam"
-    assert ex.controls["lr"].value == pytest.approx(ex.hyperparameters["adam"]["lr"], rel=0.05)
+    shown = {n for n, c in ex.controls.items() if c.layout.display != "none"}
+    assert "lr" in shown and "lr_scale" not in shown
+    assert ex.controls["lr"].value == pytest.approx(ex.hyperparameters["adam"]["lr"])
     ex.controls["lr"].value = 0.1
     after = drawn_paths(ex)
     assert ex.hyperparameters["adam"]["lr"] == pytest.approx(0.1)
     np.testing.assert_array_equal(after[:2], before[:2])  # gd and momentum unchanged
     assert not np.allclose(after[2], before[2])
     np.testing.assert_allclose(after, expected_run(ex).path)
+
+
+def test_the_slider_shows_the_rate_in_use_under_a_factor(ex):
+    ex.set(lr_scale=2.0, tune="gd")
+    assert ex.controls["lr"].value == pytest.approx(ex.hyperparameters["gd"]["lr"])
+    ex.controls["lr"].value = 4e-4
+    assert ex.hyperparameters["gd"]["lr"] == pytest.approx(4e-4)
+
+
+def test_set_and_slider_mean_the_same(ex):
+    # One meaning per control: set(lr=...) does what moving the slider does.
+    by_slider = Explorer("rosenbrock", optimizers=("gd", "momentum", "adam"), steps=150)
+    for tune in ("adam", "all"):
+        ex.set(tune=tune, lr=2e-3)
+        by_slider.controls["tune"].value = tune
+        by_slider.controls["lr"].value = 2e-3
+        assert ex.state == by_slider.state
+    ex.set(lr_scale=0.5)
+    by_slider.controls["lr_scale"].value = 0.5
+    assert ex.state == by_slider.state
+    np.testing.assert_array_equal(drawn_paths(ex), drawn_paths(by_slider))
+    by_slider.close()
 
 
 def test_set_with_mapping_and_number(ex):
@@ -106,28 +157,37 @@ def test_second_parameter_is_shown_only_for_adaptive_methods(ex):
     assert ex.controls["beta2"].layout.display == "none"
 
 
+def shown_controls(ex):
+    return [n for n, c in ex.controls.items() if c.layout.display != "none"]
+
+
 def test_schedule_changes_paths_and_preview(ex):
     ex.set(schedule="cosine")
-    factors = ex._schedule_artists.line.get_ydata()
-    np.testing.assert_allclose(factors, cosine(1.0, steps=150)(np.arange(150)))
+    preview = ex.panels["schedule"].preview.line
+    np.testing.assert_allclose(preview.get_ydata(), cosine(1.0, steps=150)(np.arange(150)))
     opts = {n: lossviz.optimizer(n, **{**h, "lr": cosine(h["lr"], steps=150)})
             for n, h in ex.hyperparameters.items()}
     np.testing.assert_allclose(drawn_paths(ex), descend(ex.surface, opts, start=ex.start,
                                                         steps=150).path)
     # Only the chosen schedule's parameters are on show.
-    shown = [w.description for w in ex._schedule_box.children]
-    assert shown == ["lowest rate ×"]
+    assert [n for n in shown_controls(ex) if n.startswith("schedule_")] == ["schedule_floor"]
     ex.set(schedule="step_decay", schedule_every=20, schedule_factor=0.5)
-    assert [w.description for w in ex._schedule_box.children] == ["decay every",
-                                                                   "decay factor"]
-    np.testing.assert_allclose(ex._schedule_artists.line.get_ydata()[:41],
-                               [1.0] * 20 + [0.5] * 20 + [0.25])
+    assert [n for n in shown_controls(ex) if n.startswith("schedule_")] == [
+        "schedule_every", "schedule_factor"]
+    np.testing.assert_allclose(preview.get_ydata()[:41], [1.0] * 20 + [0.5] * 20 + [0.25])
+
+
+def test_a_warm_up_longer_than_the_run_is_used_as_shown(ex):
+    ex.set(schedule="warmup_cosine", schedule_warmup=300)  # steps = 150
+    assert ex.controls["schedule_warmup"].value == 300
+    factors = ex.panels["schedule"].preview.line.get_ydata()
+    np.testing.assert_allclose(factors, np.arange(1, 151) / 300)  # still rising at the end
 
 
 def test_steps_and_noise(ex):
     ex.set(steps=40)
     assert drawn_paths(ex).shape == (3, 41, 2)
-    assert ex._path_artists.lines[0].axes.figure is ex.figure
+    assert ex.panels["loss"].ax.get_xlim() == (0, 40)
     clean = drawn_paths(ex)
     ex.set(noise=5.0)
     noisy = drawn_paths(ex)
@@ -136,31 +196,51 @@ def test_steps_and_noise(ex):
 
 
 def test_surface_switch_resets_view_and_contours(ex):
-    old_contour = ex._surface_artists.filled
-    ex.figure.axes[0].set_xlim(0, 0.5)  # as if the student had zoomed in
+    map_panel = ex.panels["map"]
+    old_contour = map_panel.surface_artists.filled
+    map_panel.ax.set_xlim(0, 0.5)  # as if the student had zoomed in
     ex.set(surface="himmelblau")
     assert ex.surface.name == "himmelblau"
-    assert ex._surface_artists.filled is not old_contour
-    assert old_contour not in ex.figure.axes[0].get_children()
-    assert ex.figure.axes[0].get_xlim() == ex.surface.bounds[0]
+    assert map_panel.surface_artists.filled is not old_contour
+    assert old_contour not in map_panel.ax.get_children()
+    assert map_panel.ax.get_xlim() == ex.surface.bounds[0]
     np.testing.assert_array_equal(ex.start, ex.surface.start)
     np.testing.assert_allclose(drawn_paths(ex), expected_run(ex).path)
-    assert ex.figure.axes[0].get_title() == "himmelblau"
+    assert map_panel.ax.get_title() == "himmelblau"
 
 
 def test_optimizer_selection_rebuilds_artists(ex):
     ex.set(optimizers=("adam", "rmsprop", "nesterov", "gd"))
-    assert [line.get_label() for line in ex._path_artists.lines] == [
+    assert [line.get_label() for line in paths_layer(ex).paths.lines] == [
         "adam", "rmsprop", "nesterov", "gd"]
-    assert len(ex._loss_artists.lines) == 4
+    assert len(ex.panels["loss"].curves.lines) == 4
     assert list(ex.controls["tune"].options) == ["all", "adam", "rmsprop", "nesterov", "gd"]
     np.testing.assert_allclose(drawn_paths(ex), expected_run(ex).path)
-    map_lines = [a for a in ex.figure.axes[0].get_lines() if a.get_label() in ("gd", "adam")]
+    map_lines = [a for a in ex.panels["map"].ax.get_lines() if a.get_label() in ("gd", "adam")]
     assert len(map_lines) == 2  # old artists were removed, not left behind
+    assert len(ex.figure.legends) == 1
 
 
-def click(ex, x, y):
-    ax = ex.figure.axes[0]
+def test_removing_every_tag_keeps_the_last_and_says_why(ex):
+    ex.set(optimizers=("gd",))
+    ex.controls["optimizers"].value = []
+    assert list(ex.controls["optimizers"].value) == ["gd"]
+    assert ex.state.optimizers == ("gd",)
+    assert "optimizers must be one or more of" in ex.error
+    ex.controls["optimizers"].value = ["gd", "adam"]  # and the widget goes on working
+    assert ex.error is None and ex.state.optimizers == ("gd", "adam")
+
+
+def test_adding_an_optimizer_keeps_the_others_settings(ex):
+    ex.set(lr={"gd": 5e-4})
+    ex.set(optimizers=("gd", "momentum", "adam", "newton"))
+    assert ex.hyperparameters["gd"]["lr"] == 5e-4
+    assert ex.hyperparameters["newton"] == lossviz.defaults.default_hyperparameters(
+        ex.surface, "newton")
+
+
+def click(ex, x, y, ax=None):
+    ax = ax or ex.panels["map"].ax
     px, py = ax.transData.transform((x, y))
     for kind in ("button_press_event", "button_release_event"):
         MouseEvent(kind, ex.canvas, px, py, button=1)._process()
@@ -172,56 +252,114 @@ def test_click_on_the_map_sets_the_start(ex):
     np.testing.assert_allclose(drawn_paths(ex)[:, 0], np.tile(ex.start, (3, 1)))
     np.testing.assert_allclose(drawn_paths(ex), expected_run(ex).path)
     # A click on the loss panel does nothing.
-    ax = ex.figure.axes[1]
+    ax = ex.panels["loss"].ax
     px, py = ax.transAxes.transform((0.5, 0.5))
     MouseEvent("button_press_event", ex.canvas, px, py, button=1)._process()
     np.testing.assert_allclose(ex.start, [0.5, 2.0], atol=0.02)
+
+
+def test_every_route_gives_the_same_state():
+    routes = [Explorer("himmelblau", optimizers=("gd", "adam"), steps=50) for _ in range(3)]
+    by_widget, by_set, by_click = routes
+    by_widget.controls["steps"].value = 80
+    by_set.set(steps=80)
+    by_click.set(steps=80)
+    point = (1.25, -0.5)
+    by_widget._on_control("start", point)  # what a click hands on
+    by_set.set(start=point)
+    ax = by_click.panels["map"].ax
+    px, py = ax.transData.transform(point)
+    MouseEvent("button_press_event", by_click.canvas, px, py, button=1)._process()
+    assert by_widget.state == by_set.state
+    np.testing.assert_allclose(by_click.state.start, point, atol=0.02)
+    # Reset by button and by method.
+    by_widget.controls["reset"].click()
+    by_set.reset()
+    assert by_widget.state == by_set.state
+    for e in routes:
+        e.close()
 
 
 def test_divergence_is_shown(ex):
     ex.set(lr={"gd": 0.01})
     assert ex.run.diverged[0]
     assert "diverged at step" in ex.readout.value
-    end = ex._path_artists.ends[0]
+    end = paths_layer(ex).paths.ends[0]
     assert end.get_marker() == "X"
     assert "⚠" in ex.readout.value
 
 
 def test_lr_change_blits_instead_of_full_redraw(ex):
-    full = ex.stats["full_draws"]
-    blits = ex.stats["blits"]
-    ex.controls["lr"].value = ex.controls["lr"].value * 1.05
-    assert ex.stats["blits"] == blits + 1
-    assert ex.stats["full_draws"] == full
+    stats = dict(ex.stats)
+    ex.controls["lr_scale"].value = 1.05
+    assert ex.stats["blits"] == stats["blits"] + 1
+    assert ex.stats["full_draws"] == stats["full_draws"]
+    assert ex.stats["computes"] == stats["computes"] + 1
+
+
+def test_a_rescaling_loss_axis_redraws_that_panel_alone(ex):
+    map_before = ex.panels["map"].surface_artists.filled
+    stats = dict(ex.stats)
+    ex.set(lr_scale=3.0)  # gd and momentum climb out of the valley: the loss axis grows
+    assert ex.stats["panel_redraws"] == stats["panel_redraws"] + 1
+    assert ex.stats["full_draws"] == stats["full_draws"]
+    assert ex.panels["map"].surface_artists.filled is map_before
+    np.testing.assert_allclose(drawn_paths(ex), expected_run(ex).path)
+
+
+@pytest.mark.parametrize("change", [
+    {"lr_scale": 1.3},  # a blit
+    {"lr_scale": 3.0},  # the loss panel redrawn alone
+    {"schedule": "step_decay", "schedule_every": 30},  # the schedule preview appears
+])
+def test_a_blitted_frame_equals_a_full_redraw_pixel_for_pixel(ex, change):
+    ex.canvas.syncing_data_url = False
+    ex.set(schedule="cosine")  # the schedule panel shows, to cover it too
+    ex.set(**change)
+    blitted = pixels(ex)
+    ex.loop.draw_full()
+    np.testing.assert_array_equal(blitted, pixels(ex))
+
+
+def test_view_only_changes_redraw_without_recomputing(ex):
+    computes = ex.stats["computes"]
+    run = ex.run
+    ex.set(loss_scale="linear")
+    assert ex.panels["loss"].ax.get_yscale() == "linear"
+    ex.controls["tune"].value = "gd"
+    assert ex.stats["computes"] == computes and ex.run is run
+    ex.set(loss_scale="log")
+    assert ex.panels["loss"].ax.get_yscale() == "log"
 
 
 def test_burst_of_changes_in_a_kernel_loop_makes_one_final_frame(ex):
-    values = np.geomspace(1e-4, 5e-4, 50)
+    values = np.geomspace(0.5, 2.0, 50)
     ex.coalesce = True  # as inside a kernel, whose event loop delivers the changes
 
     async def drag():
         frames = ex.stats["frames"]
         for v in values:  # a drag: 50 comm messages handled back to back
-            ex.controls["lr"].value = v
+            ex.controls["lr_scale"].value = v
         await asyncio.sleep(0)
         await asyncio.sleep(0)
         return ex.stats["frames"] - frames
 
     assert run_in_fresh_loop(drag()) == 1
-    assert ex.hyperparameters["gd"]["lr"] == pytest.approx(values[-1])
+    assert ex.state.lr_scale == pytest.approx(values[-1])
     np.testing.assert_allclose(drawn_paths(ex), expected_run(ex).path)
 
 
 def test_frames_are_immediate_outside_a_kernel_even_with_a_running_loop(ex):
     async def change():
         frames = ex.stats["frames"]
-        ex.controls["lr"].value = ex.controls["lr"].value * 1.1
+        ex.controls["lr_scale"].value = 1.1
         return ex.stats["frames"] - frames
 
     assert run_in_fresh_loop(change()) == 1
 
 
 def test_burst_without_a_loop_ends_on_the_final_value(ex):
+    ex.set(tune="gd")
     for v in np.geomspace(1e-4, 5e-4, 50):
         ex.controls["lr"].value = v
     np.testing.assert_allclose(drawn_paths(ex), expected_run(ex).path)
@@ -249,45 +387,62 @@ def test_errors_in_a_user_surface_show_in_the_widget_and_it_keeps_working():
     ex.close()
 
 
-def test_bad_values_give_clear_errors(ex):
-    with pytest.raises(ValueError, match="no control named 'learning_rate'"):
-        ex.set(learning_rate=0.1)
-    with pytest.raises(ValueError, match="unknown surface 'nope'; choose one of"):
-        ex.set(surface="nope")
-    with pytest.raises(ValueError, match="optimizers must be one or more of"):
-        ex.set(optimizers=("gd", "sgd9000"))
-    with pytest.raises(ValueError, match="lr must be a finite number > 0"):
-        ex.set(lr=-1.0)
-    with pytest.raises(ValueError, match="beta must be in"):
-        ex.set(momentum=1.5)
-    with pytest.raises(ValueError, match="steps must be an integer >= 1"):
-        ex.set(steps=0)
-    with pytest.raises(ValueError, match="start must be one finite point"):
-        ex.set(start=(np.nan, 1.0))
-    with pytest.raises(ValueError, match="gd has no momentum hyperparameter"):
-        ex.set(momentum={"gd": 0.5})
-    with pytest.raises(ValueError, match="noise must be between"):
-        ex.set(noise=-1.0)
+@pytest.mark.parametrize("values, message", [
+    ({"learning_rate": 0.1}, "no control named 'learning_rate'"),
+    ({"surface": "nope"}, "unknown surface 'nope'; choose one of"),
+    ({"optimizers": ("gd", "sgd9000")}, "optimizers must be one or more of"),
+    ({"lr": -1.0}, r"lr must be a number in \[1e-07, 10\]; got -1.0"),
+    ({"lr": "0.1"}, r"lr must be a number in \[1e-07, 10\]; got '0.1'"),
+    ({"lr": 1e300}, r"lr must be a number in \[1e-07, 10\]; got 1e\+300"),
+    ({"lr_scale": 0}, r"lr_scale must be a number in \[0.01, 100\]; got 0"),
+    ({"momentum": 1.5}, r"momentum must be a number in \[0, 0.99\]"),
+    ({"steps": 0}, "steps must be an integer between 1 and 2000; got 0"),
+    ({"steps": 2.5}, "steps must be an integer between 1 and 2000; got 2.5"),
+    ({"start": (np.nan, 1.0)}, "start must be one finite point"),
+    ({"start": (1e308, 1e308)}, "start must be one finite point"),
+    ({"momentum": {"gd": 0.5}}, "gd has no momentum hyperparameter"),
+    ({"noise": -1.0}, "noise must be a number >= 0; got -1.0"),
+    ({"batch_size": 8}, "batch_size applies to model surfaces only"),
+    ({"condition": 100}, "condition is a parameter of the quadratic surface"),
+    ({"tune": "sgd"}, "tune must be one of all, gd, momentum, adam; got 'sgd'"),
+    ({"loss_scale": "sqrt"}, "loss_scale must be one of log, linear"),
+    ({"reset": True}, "reset is a button"),
+])
+def test_bad_values_give_clear_errors_and_change_nothing(ex, values, message):
+    state, frames = ex.state, ex.stats["frames"]
+    with pytest.raises(ValueError, match=message):
+        ex.set(**values)
+    assert ex.state == state and ex.stats["frames"] == frames
+    assert ex.error is None  # the widget itself is fine
+
+
+def test_bad_constructor_arguments():
     with pytest.raises(ValueError, match="unknown schedule"):
         Explorer("rosenbrock", schedule="sometimes")
-    assert ex.error is None  # the widget itself is fine
+    with pytest.raises(ValueError, match="unknown surface"):
+        Explorer("nowhere")
+    with pytest.raises(TypeError, match="unexpected arguments: colour"):
+        Explorer("quadratic", colour="red")
+    with pytest.raises(ValueError, match="controls has unknown names"):
+        Explorer("quadratic", controls=("lr", "speed"))
+    with pytest.raises(ValueError, match="optimizers must be one or more of"):
+        Explorer("quadratic", optimizers=("gd", 3))
 
 
 def test_hidden_and_fixed_controls():
     ex = Explorer("quadratic", optimizers=("gd",), controls=("lr",), steps=30)
-    shown = {name for name, c in ex.controls.items() if c.layout.display != "none"}
-    assert shown == {"lr"}
+    assert set(shown_controls(ex)) == {"lr"}
     ex.close()
 
 
 def test_reset_restores_defaults(ex):
     defaults = ex.hyperparameters
-    ex.set(lr=1e-5, start=(0.0, 0.0), noise=1.0, schedule="cosine", steps=40)
+    ex.set(lr=1e-5, start=(0.0, 0.0), noise=1.0, schedule="cosine", steps=40, lr_scale=3.0)
     ex.reset()
     assert ex.hyperparameters == defaults
     np.testing.assert_array_equal(ex.start, ex.surface.start)
     assert ex.controls["schedule"].value == "constant" and ex.controls["noise"].value == 0.0
-    assert ex.controls["steps"].value == 150
+    assert ex.controls["steps"].value == 150 and ex.controls["lr_scale"].value == 1.0
 
 
 def test_reset_returns_to_the_lessons_own_settings():
@@ -313,11 +468,18 @@ def test_reset_returns_to_the_lessons_own_settings():
 
 def test_model_surfaces_offer_mini_batches():
     ex = Explorer("linear_regression", optimizers=("gd",), steps=30)
+    assert ex.state.batch_size is None and ex.controls["batch_size"].value == 0
     assert ex.controls["batch_size"].layout.display != "none"
     ex.set(batch_size=8)
     np.testing.assert_allclose(drawn_paths(ex), expected_run(ex, batch_size=8).path)
+    ex.controls["batch_size"].value = 0  # the slider's 0 is the full set: None in the state
+    assert ex.state.batch_size is None
+    np.testing.assert_allclose(drawn_paths(ex), expected_run(ex).path)
     ex.set(surface="rosenbrock")
     assert ex.controls["batch_size"].layout.display == "none"
+    ex.close()
+    ex = Explorer("linear_regression", optimizers=("gd",), steps=30, batch_size=None)
+    assert ex.state.batch_size is None
     ex.close()
 
 
@@ -332,9 +494,48 @@ def test_every_surface_and_optimizer_default_runs_without_error():
 
 def test_no_pyplot_figures_leak():
     before = plt.get_fignums()
-    for _ in range(50):
+    for _ in range(20):
         Explorer("quadratic", optimizers=("gd",), steps=5).close()
     assert plt.get_fignums() == before
+
+
+def test_close_leaves_no_widget_registered_and_lets_the_explorer_go():
+    before = registered_widgets()
+    ex = Explorer("linear_regression", optimizers=("gd", "adam"), steps=20)
+    assert registered_widgets() > before
+    ex.set(optimizers=("gd", "adam", "momentum"), schedule="cosine")
+    ex.close()
+    assert registered_widgets() == before
+    assert ex.figure.axes == []
+    import weakref
+
+    ref = weakref.ref(ex)
+    del ex
+    gc.collect()
+    assert ref() is None
+
+
+def test_rerunning_a_cell_closes_the_explorer_it_displayed(monkeypatch):
+    where = {"value": ("cell-1", "run-1")}
+    monkeypatch.setattr(explorer_module._DisplayedIn, "_where",
+                        staticmethod(lambda: where["value"]))
+    first = Explorer("quadratic", optimizers=("gd",), steps=5)
+    other = Explorer("quadratic", optimizers=("gd",), steps=5)
+    first._repr_mimebundle_()
+    other._repr_mimebundle_()  # two Explorers from one run of a cell both stay
+    assert not first._closed and not other._closed
+    where["value"] = ("cell-2", "run-2")
+    kept = Explorer("quadratic", optimizers=("gd",), steps=5)
+    kept._repr_mimebundle_()
+    first._repr_mimebundle_()  # shown again from another cell
+    where["value"] = ("cell-1", "run-3")  # the first cell runs again
+    second = Explorer("quadratic", optimizers=("gd",), steps=5)
+    second._repr_mimebundle_()
+    assert other._closed  # replaced
+    assert not first._closed  # still shown by cell-2
+    assert not kept._closed and not second._closed
+    for e in (first, kept, second):
+        e.close()
 
 
 def test_static_fallback_image(ex):
@@ -348,8 +549,6 @@ def test_import_lossviz_stays_free_of_widgets():
         "import sys, matplotlib; backend = matplotlib.get_backend(); import lossviz; "
         "assert 'ipywidgets' not in sys.modules and 'ipympl' not in sys.modules; "
         "assert matplotlib.get_backend() == backend; "
-        "compute = ['lossviz.engine', 'lossviz.surfaces', 'lossviz.optimizers', "
-        "'lossviz.models', 'lossviz.schedules', 'lossviz.defaults']; "
         "print('ok')"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
@@ -358,7 +557,8 @@ def test_import_lossviz_stays_free_of_widgets():
 
 def test_compute_modules_never_import_matplotlib():
     code = (
-        "import sys; import lossviz; "
+        "import sys; import lossviz, lossviz.curvature, lossviz.widgets.state, "
+        "lossviz.widgets.control_table; "
         "print(sorted(m for m in sys.modules if m.startswith(('matplotlib', 'ipywidgets'))))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
@@ -367,16 +567,16 @@ def test_compute_modules_never_import_matplotlib():
 
 def test_model_surface_shows_data_and_fitted_models():
     ex = Explorer("linear_regression", optimizers=("gd", "adam"), steps=40)
-    fit_ax = ex._ax_fit
-    assert fit_ax.get_visible()
-    for line, w in zip(ex._fit_artists.fits, ex.run.final, strict=True):
+    fit = ex.panels["fit"]
+    assert fit.ax.get_visible()
+    for line, w in zip(fit.fit.fits, ex.run.final, strict=True):
         x, y = line.get_data()
         np.testing.assert_allclose(y, w[0] * x + w[1])
     assert "held-out loss" in ex.readout.value
     heldout = ex.surface.heldout_loss(ex.run.final)
     assert f"{heldout[0]:.4g}" in ex.readout.value
     ex.set(surface="quadratic")
-    assert not fit_ax.get_visible() and ex._fit_artists is None
+    assert not fit.ax.get_visible()
     assert "held-out loss" not in ex.readout.value
     ex.close()
 
@@ -388,18 +588,66 @@ def test_readout_states_the_largest_stable_rate():
     ex.close()
 
 
-@pytest.mark.parametrize("pyplot_first", [True, False])
-def test_importing_the_explorer_keeps_the_users_matplotlib_backend(pyplot_first):
-    # ipympl switches pyplot to itself when imported after matplotlib; lessons' static
-    # plt.show() figures must stay static.
-    first = "import matplotlib.pyplot as plt; " if pyplot_first else ""
-    code = (
-        f"import matplotlib; matplotlib.use('svg'); {first}"
-        "from lossviz import Explorer; ex = Explorer('quadratic', steps=5); "
-        "import matplotlib.pyplot as plt; print(matplotlib.get_backend(), plt.get_fignums())"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert out.stdout.strip() == "svg []", out.stdout + out.stderr
+def test_surface_parameters_as_sliders():
+    ex = Explorer("quadratic", optimizers=("gd", "momentum"), steps=100, condition=10,
+                  angle=30, lr=0.05, momentum=0.9,
+                  controls=("condition", "tune", "lr", "momentum", "steps", "reset"))
+    assert "condition" in shown_controls(ex) and "angle" not in shown_controls(ex)
+    assert ex.controls["condition"].value == 10
+    contours = ex.panels["map"].surface_artists.filled
+    ex.controls["condition"].value = 100.0
+    assert ex.surface.params == {"condition": 100.0, "angle": 30.0}
+    assert ex.panels["map"].surface_artists.filled is not contours
+    assert ex.hyperparameters["gd"]["lr"] == 0.05  # the settings stay; the valley changes
+    np.testing.assert_allclose(drawn_paths(ex), expected_run(ex).path)
+    assert "2/λ<sub>max</sub> = 0.02." in ex.readout.value
+    ex.reset()
+    assert ex.surface.params["condition"] == 10
+    ex.set(surface="rosenbrock")
+    assert "condition" not in shown_controls(ex)
+    ex.close()
+
+
+def test_an_optimizer_object_and_a_function_surface_work():
+    def step_by_sign(lr):
+        def init(params):
+            return ()
+
+        def update(grad, state, params):
+            return -lr * np.sign(grad), state
+
+        return lossviz.Optimizer(init, update, name="signgd", hyper={"lr": lr})
+
+    bowl = Surface.from_function(lambda x, y: x**2 + 4 * y**2, ((-2, 2), (-2, 2)),
+                                 minima=[(0, 0)], start=(1.5, 1.0), name="bowl")
+    mine = step_by_sign(0.05)
+    ex = Explorer(bowl, optimizers=("gd", mine), steps=40)
+    assert ex.state.optimizers == ("gd", "signgd") and ex.error is None
+    np.testing.assert_allclose(ex.run.path, descend(bowl, {"gd": lossviz.optimizer(
+        "gd", **ex.hyperparameters["gd"]), "signgd": mine}, steps=40).path)
+    assert list(ex.controls["tune"].options) == ["gd"]  # the object is not tuned
+    ex.set(lr_scale=2.0) if "lr_scale" in shown_controls(ex) else ex.set(lr=0.01)
+    assert ex.hyperparameters["signgd"] == {"lr": 0.05}
+    # set() takes Surfaces and Optimizer objects too.
+    other = Surface.from_function(lambda x, y: (x - 1) ** 2 + y**2, ((-2, 2), (-2, 2)),
+                                  minima=[(1, 0)], name="shifted")
+    ex.set(surface=other, optimizers=(mine, "adam"))
+    assert ex.surface is other and ex.state.optimizers == ("signgd", "adam")
+    assert ("shifted", "shifted") in ex.controls["surface"].options
+    ex.set(surface="bowl")
+    assert ex.surface is bowl
+    ex.close()
+
+
+def test_importing_the_explorer_keeps_the_users_matplotlib_backend():
+    for first in ("import matplotlib.pyplot as plt; ", ""):
+        code = (
+            f"import matplotlib; matplotlib.use('svg'); {first}"
+            "from lossviz import Explorer; ex = Explorer('quadratic', steps=5); "
+            "import matplotlib.pyplot as plt; print(matplotlib.get_backend(), plt.get_fignums())"
+        )
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+        assert out.stdout.strip() == "svg []", out.stdout + out.stderr
 
 
 def test_static_html_export_shows_the_last_frame(tmp_path):
@@ -421,7 +669,7 @@ def test_initial_noise_above_the_slider_range_is_kept():
     ex = Explorer("quadratic", optimizers=("gd",), noise=50.0, steps=10)
     assert ex.controls["noise"].value == 50.0
     assert ex.controls["noise"].max >= 50.0
-    with pytest.raises(ValueError, match="noise must be a finite number >= 0"):
+    with pytest.raises(ValueError, match="noise must be a number >= 0"):
         Explorer("quadratic", noise=-1.0)
     ex.close()
 
@@ -434,17 +682,17 @@ def test_a_custom_surface_with_a_registered_name_is_told_apart():
     assert ex.surface is steep
     ex.set(surface="quadratic")
     assert ex.surface is not steep and ex.surface.params["condition"] == 10.0
-    ex.controls["surface"].value = "custom"
+    ex.controls["surface"].value = "quadratic (custom)"
     assert ex.surface is steep
     ex.close()
 
 
 def test_the_schedule_panel_leaves_when_it_would_show_a_flat_line():
     ex = Explorer("quadratic", optimizers=("gd",), steps=20, controls=("lr",))
-    assert not ex._ax_lr.get_visible()
-    assert ex._ax_loss.get_position().height > 0.6  # the loss takes the whole column
+    assert not ex.panels["schedule"].ax.get_visible()
+    assert ex.panels["loss"].ax.get_position().height > 0.6  # the loss takes the column
     ex.set(schedule="cosine")  # a lesson may still set a schedule: then it is drawn
-    assert ex._ax_lr.get_visible()
+    assert ex.panels["schedule"].ax.get_visible()
     ex.close()
 
 

@@ -1,5 +1,30 @@
-"""Widgets: the only stateful objects. They own controls, call the engine and the views."""
+"""Widgets: the only stateful objects. They own controls, call the engine and the views.
 
-from lossviz.widgets.explorer import Explorer
+The Explorer is built from parts a newcomer finds by file name:
+
+* ``state.py``: the one immutable state and the pure functions that change it
+  (no ipywidgets, no matplotlib);
+* ``control_table.py``: every control declared once (data);
+* ``control_panel.py``: the ipywidgets made from that table;
+* ``panels/``: one module per panel of the figure (map and paths, loss,
+  schedule, model fit);
+* ``frames.py``: the frame loop (coalesce, recompute, blit, redraw);
+* ``layout.py``, ``readout.py``, ``canvas.py``: where panels sit, the table under
+  the figure, the ipympl canvas;
+* ``explorer.py``: the Explorer, which wires them together.
+"""
+
+from typing import Any
+
+
+def __getattr__(name: str) -> Any:
+    # Import the Explorer (ipywidgets, ipympl) only when it is asked for, so that the
+    # pure state module can be imported without them.
+    if name == "Explorer":
+        from lossviz.widgets.explorer import Explorer
+
+        return Explorer
+    raise AttributeError(f"module 'lossviz.widgets' has no attribute {name!r}")
+
 
 __all__ = ["Explorer"]

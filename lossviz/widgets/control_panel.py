@@ -1,0 +1,160 @@
+"""The Explorer's controls: ipywidgets built from `CONTROLS`, laid out in three columns.
+
+The control panel is the only code that writes widget values: `ControlPanel.show`
+writes what a state shows (`lossviz.widgets.state.control_views`) inside
+`quiet`, so the writes do not come back as changes. A student's change
+goes out through ``on_change(name, value)`` with the value in the state's
+terms (``batch_size`` None for the full set, optimizers as a tuple).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable
+from contextlib import contextmanager
+from typing import Any
+
+import ipywidgets as widgets
+
+from lossviz.widgets.control_table import CONTROLS, ControlSpec
+from lossviz.widgets.state import ControlView
+
+_STYLE = {"description_width": "initial"}
+
+
+def make_control(spec: ControlSpec) -> widgets.Widget:
+    """The ipywidget for one control of the table."""
+    common = {"description": spec.label, "style": _STYLE}
+    if spec.kind == "choice":
+        return widgets.Dropdown(options=[], **common)
+    if spec.kind == "tags":
+        return widgets.TagsInput(value=[], allowed_tags=[], allow_duplicates=False)
+    if spec.kind == "button":
+        return widgets.Button(description=spec.label, icon="undo", tooltip=spec.tooltip)
+    slider = {"continuous_update": True, "readout_format": spec.readout or ".3g", **common}
+    if spec.kind == "log":
+        return widgets.FloatLogSlider(
+            value=spec.low,
+            base=10,
+            min=math.log10(spec.low),
+            max=math.log10(spec.high),
+            step=spec.step,
+            **slider,
+        )
+    if spec.kind == "int":
+        slider.pop("readout_format")
+        return widgets.IntSlider(
+            value=int(spec.low), min=int(spec.low), max=int(spec.high), step=1, **slider
+        )
+    return widgets.FloatSlider(
+        value=spec.low, min=spec.low, max=spec.high, step=spec.step, **slider
+    )
+
+
+def close_widgets(widget: widgets.Widget) -> None:
+    """Close ``widget`` and every widget it holds (children, layout, style, toolbar)."""
+    stack, seen = [widget], set()
+    while stack:
+        w = stack.pop()
+        if id(w) in seen:
+            continue
+        seen.add(id(w))
+        for name in getattr(w, "keys", ()):
+            try:
+                value = getattr(w, name)
+            except Exception:  # noqa: BLE001 - a trait that cannot be read holds no widget
+                continue
+            items = value if isinstance(value, list | tuple) else (value,)
+            stack.extend(item for item in items if isinstance(item, widgets.Widget))
+        w.close()
+
+
+class ControlPanel:
+    """Every control of the table, in three columns: what is raced, its hyperparameters,
+    and the rest (schedule, noise, mini-batch, loss axis, reset)."""
+
+    def __init__(
+        self, on_change: Callable[[str, Any], None], on_reset: Callable[[], None]
+    ) -> None:
+        self.on_change = on_change
+        self.controls: dict[str, widgets.Widget] = {
+            name: make_control(spec) for name, spec in CONTROLS.items()
+        }
+        self._quiet = 0
+        for name, control in self.controls.items():
+            if isinstance(control, widgets.Button):
+                control.on_click(lambda _button: on_reset())
+            else:
+                control.observe(
+                    lambda change, name=name: self._changed(name, change["new"]), names="value"
+                )
+            control.layout.width = "auto" if name in ("reset", "optimizers") else "100%"
+        self.optimizers_row = widgets.HBox(
+            [
+                widgets.Label("optimizers", layout=widgets.Layout(min_width="80px")),
+                self.controls["optimizers"],
+            ]
+        )
+        self.columns = {
+            column: widgets.VBox(
+                [
+                    self.optimizers_row if name == "optimizers" else control
+                    for name, control in self.controls.items()
+                    if CONTROLS[name].column == column
+                ],
+                layout=widgets.Layout(width="33%", padding="0 8px 0 0"),
+            )
+            for column in ("what", "hyper", "more")
+        }
+        self.box = widgets.HBox(list(self.columns.values()))
+
+    @contextmanager
+    def quiet(self):
+        """Writes inside do not come back as changes."""
+        self._quiet += 1
+        try:
+            yield
+        finally:
+            self._quiet -= 1
+
+    def _changed(self, name: str, value: Any) -> None:
+        if self._quiet:
+            return
+        if name == "batch_size":
+            value = value or None  # the slider's 0 is the full training set
+        elif name == "optimizers":
+            value = tuple(value)
+        self.on_change(name, value)
+
+    def show(self, views: dict[str, ControlView], shown: Iterable[str]) -> None:
+        """Write what each control shows, and show only the controls named in ``shown``."""
+        shown = set(shown)
+        with self.quiet():
+            for name, view in views.items():
+                control = self.controls[name]
+                if view.options is not None:
+                    key = "allowed_tags" if name == "optimizers" else "options"
+                    if tuple(getattr(control, key)) != tuple(view.options):
+                        setattr(control, key, list(view.options))
+                if view.high is not None and control.max != view.high:
+                    control.max = view.high
+                    if isinstance(control, widgets.FloatSlider):
+                        control.step = view.high / 100
+                if view.value is not None and control.value != view.value:
+                    control.value = view.value
+                if hasattr(control, "disabled"):
+                    control.disabled = view.disabled
+            for name, control in self.controls.items():
+                control.layout.display = None if name in shown else "none"
+            self.optimizers_row.layout.display = self.controls["optimizers"].layout.display
+            for column in self.columns.values():
+                visible = any(
+                    w.layout.display != "none"
+                    for w in column.children
+                )
+                column.layout.display = None if visible else "none"
+
+    def close(self) -> None:
+        close_widgets(self.box)
+        for control in self.controls.values():
+            close_widgets(control)

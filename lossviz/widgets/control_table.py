@@ -1,0 +1,129 @@
+"""Every Explorer control, declared once: its kind, range, label and column.
+
+This is data, with no ipywidgets import: `lossviz.widgets.state` validates
+values against it and `lossviz.widgets.control_panel` builds the widgets from
+it. Which state field a control changes, and when it is shown, is written in
+`lossviz.widgets.state` (``apply_change`` and ``shown_controls``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Kind = Literal["choice", "tags", "float", "log", "int", "button"]
+
+
+@dataclass(frozen=True)
+class ControlSpec:
+    """One control.
+
+    ``kind`` is a dropdown (``choice``), a tag list (``tags``), a linear float
+    slider (``float``), a base-10 log slider (``log``, with ``low``/``high`` the
+    values, not their exponents), an integer slider (``int``) or a ``button``.
+    """
+
+    name: str
+    kind: Kind
+    label: str
+    column: Literal["what", "hyper", "more"]
+    low: float = 0.0
+    high: float = 1.0
+    step: float = 0.01
+    readout: str | None = None
+    tooltip: str = ""
+
+
+def _spec(*args, **kwargs) -> tuple[str, ControlSpec]:
+    spec = ControlSpec(*args, **kwargs)
+    return spec.name, spec
+
+
+CONTROLS: dict[str, ControlSpec] = dict(
+    [
+        _spec("surface", "choice", "surface", "what"),
+        _spec("optimizers", "tags", "optimizers", "what"),
+        _spec(
+            "tune",
+            "choice",
+            "tune",
+            "what",
+            tooltip="Whose hyperparameters the sliders change: one optimizer, or all at once",
+        ),
+        # Surface parameters: shown on the surfaces that have them.
+        _spec("condition", "log", "condition κ", "what", 1.0, 1000.0, 0.02, ".3g"),
+        _spec("angle", "float", "angle (degrees)", "what", 0.0, 180.0, 5.0, ".0f"),
+        _spec("amplitude", "float", "ripple amplitude", "what", 0.0, 30.0, 0.5, ".1f"),
+        _spec("width", "float", "well width", "what", 0.2, 1.5, 0.05, ".2f"),
+        _spec("lr", "log", "learning rate", "hyper", 1e-7, 10.0, 0.02, ".3g"),
+        _spec(
+            "lr_scale",
+            "log",
+            "learning rates ×",
+            "hyper",
+            1e-2,
+            1e2,
+            0.02,
+            ".3g",
+            tooltip="One factor on every optimizer's own learning rate (1 = as set up)",
+        ),
+        _spec("momentum", "float", "momentum β", "hyper", 0.0, 0.99, 0.01, ".2f"),
+        _spec("beta2", "float", "β₂ / α", "hyper", 0.5, 0.9999, 0.0001, ".4f"),
+        _spec("steps", "int", "steps", "hyper", 1, 2000, 1),
+        _spec("schedule", "choice", "schedule", "more"),
+        _spec("schedule_every", "int", "decay every", "more", 1, 1000, 1),
+        _spec("schedule_factor", "float", "decay factor", "more", 0.05, 1.0, 0.05, ".2f"),
+        _spec("schedule_gamma", "float", "γ per step", "more", 0.9, 1.0, 0.001, ".3f"),
+        _spec("schedule_k", "log", "k", "more", 1e-4, 1.0, 0.05, ".3g"),
+        _spec("schedule_warmup", "int", "warm-up steps", "more", 1, 500, 1),
+        _spec("schedule_period", "int", "period", "more", 2, 1000, 1),
+        _spec("schedule_floor", "float", "lowest rate ×", "more", 0.0, 1.0, 0.01, ".2f"),
+        _spec("noise", "float", "gradient noise σ", "more", 0.0, 1.0, 0.01, ".3g"),
+        _spec("batch_size", "int", "mini-batch (0 = all)", "more", 0, 100, 1),
+        _spec("loss_scale", "choice", "loss axis", "more"),
+        _spec("reset", "button", "reset", "more", tooltip="Back to how this Explorer was set up"),
+    ]
+)
+"""Every control by name, in the order the columns show them."""
+
+SURFACE_PARAMETERS: dict[str, tuple[str, str]] = {
+    "condition": ("quadratic", "condition"),
+    "angle": ("quadratic", "angle"),
+    "amplitude": ("rastrigin", "amplitude"),
+    "width": ("multi_well", "width"),
+}
+"""Surface-parameter controls: control name -> (registered surface, its parameter)."""
+
+SCHEDULE_PARAMETERS: dict[str, dict[str, str]] = {
+    "constant": {},
+    "step_decay": {"schedule_every": "every", "schedule_factor": "factor"},
+    "exponential": {"schedule_gamma": "gamma"},
+    "inverse_time": {"schedule_k": "k"},
+    "cosine": {"schedule_floor": "lr_min"},
+    "warmup_cosine": {"schedule_warmup": "warmup", "schedule_floor": "lr_min"},
+    "cyclic": {"schedule_period": "period", "schedule_floor": "lr_min"},
+}
+"""Each schedule's controls: control name -> schedule argument. ``schedule_floor`` is a
+fraction of the optimizer's rate (``lr_min = floor * lr``)."""
+
+SCHEDULE_DEFAULTS: dict[str, float] = {
+    "schedule_every": 100,
+    "schedule_factor": 0.5,
+    "schedule_gamma": 0.99,
+    "schedule_k": 0.01,
+    "schedule_warmup": 30,
+    "schedule_period": 100,
+    "schedule_floor": 0.0,
+}
+
+HYPERPARAMETER_SLIDERS: dict[str, dict[str, str]] = {
+    "lr": {
+        name: "lr"
+        for name in ("gd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "newton")
+    },
+    "momentum": {"momentum": "beta", "nesterov": "beta", "adam": "beta1"},
+    "beta2": {"adam": "beta2", "rmsprop": "alpha"},
+}
+"""Which hyperparameter of each registered optimizer a shared slider sets."""
+
+LOSS_SCALES = ("log", "linear")

@@ -1,0 +1,300 @@
+"""The frame loop: when to recompute, what to redraw, and how (blit, one panel, or all).
+
+It knows nothing about optimizers. The Explorer requests a frame with the
+state fields that changed; the loop coalesces a burst of requests (a drag
+delivers many) into one frame on the kernel's event loop, asks the Explorer
+for a `Frame` (recomputing `descend` only when asked to), rebuilds the panels
+whose dependencies changed, and draws:
+
+* **blit** (most frames): restore the cached background (every static part),
+  draw the panels' animated artists over it, send only the changed pixels;
+* **one panel**: a panel whose static part changed (the loss axis rescaling)
+  is erased and redrawn inside its own cell of the figure, the cache updated,
+  then blitted as above; the contour map is not touched;
+* **full draw**: the first frame, a layout change, the map's own change, or
+  whenever a panel cannot be redrawn alone; the background is cached again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import sys
+from collections.abc import Callable, Iterable
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import numpy as np
+from matplotlib.colors import to_rgba
+from matplotlib.transforms import Bbox
+
+from lossviz.widgets.layout import Layout
+from lossviz.widgets.panels.base import Frame, Panel
+
+CELL_MARGIN = 2
+"""Pixels kept clear between a panel's cell and its neighbours (antialiased edges)."""
+
+
+def in_kernel() -> bool:
+    """Whether this runs inside a Jupyter kernel (whose event loop delivers widget messages)."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    return getattr(shell, "kernel", None) is not None
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+
+
+@dataclass
+class _Request:
+    recompute: bool = False
+    changed: set[str] = field(default_factory=set)
+    full: bool = False
+
+    def merge(self, other: _Request | None) -> _Request:
+        if other is not None:
+            self.recompute |= other.recompute
+            self.changed |= other.changed
+            self.full |= other.full
+        return self
+
+
+class FrameLoop:
+    """Frames for a figure of panels.
+
+    Parameters
+    ----------
+    canvas
+        The figure's canvas (an Agg canvas: ipympl's, or any for tests).
+    panels
+        The panels, in drawing order; each has an ``ax`` on the canvas' figure.
+    layout
+        Places the panels shown.
+    make_frame
+        ``make_frame(previous, recompute) -> Frame``: the frame for the current
+        state, with a new run when ``recompute`` (else ``previous.run``).
+    on_frame, on_error
+        Called after each frame drawn, and with the exception when one fails
+        (the last good picture then stays).
+    """
+
+    def __init__(
+        self,
+        canvas,
+        panels: list[Panel],
+        layout: Layout,
+        make_frame: Callable[[Frame | None, bool], Frame],
+        on_frame: Callable[[Frame], None],
+        on_error: Callable[[BaseException], None],
+    ) -> None:
+        self.canvas = canvas
+        self.figure = canvas.figure
+        self.panels = panels
+        self.layout = layout
+        self.make_frame = make_frame
+        self.on_frame = on_frame
+        self.on_error = on_error
+        self.frame: Frame | None = None
+        """The last frame drawn."""
+        self.coalesce: bool | None = None
+        """Defer frames to the event loop so a burst of requests makes one frame: ``None``
+        (the default) does so inside a Jupyter kernel only; scripts and tests draw at once."""
+        self.stats = {"frames": 0, "computes": 0, "full_draws": 0, "panel_redraws": 0, "blits": 0}
+        """Counts: frames drawn, `descend` runs, full draws, panels redrawn alone, blits."""
+        self._holding = 0
+        self._pending: _Request | None = None
+        self._scheduled = False
+        self._built: set[int] = set()
+        self._background = None
+        self._cells: dict[str, tuple[int, int, int, int]] = {}
+        self._draw_id = canvas.mpl_connect("draw_event", self._on_draw)
+        self.closed = False
+
+    # -- requests ------------------------------------------------------------------------------
+    @contextmanager
+    def hold(self):
+        """Collect every request made inside, then make one frame."""
+        self._holding += 1
+        try:
+            yield
+        finally:
+            self._holding -= 1
+            if self._holding == 0 and self._pending is not None:
+                self._schedule()
+
+    def request(
+        self, *, recompute: bool = False, changed: Iterable[str] = (), full: bool = False
+    ) -> None:
+        """Ask for a frame: with a new run if ``recompute``; ``changed`` names the state
+        fields that changed (panels depending on them are rebuilt); ``full`` forces a full
+        draw."""
+        request = _Request(recompute, set(changed), full)
+        self._pending = request.merge(self._pending)
+        if not self._holding:
+            self._schedule()
+
+    def _schedule(self) -> None:
+        coalesce = in_kernel() if self.coalesce is None else self.coalesce
+        loop = _running_loop() if coalesce else None
+        if loop is None:
+            self.run_frame()
+        elif not self._scheduled:
+            self._scheduled = True
+            loop.call_soon(self.run_frame)
+
+    def run_frame(self) -> None:
+        """Make the pending frame now (the event loop calls this for a coalesced burst)."""
+        self._scheduled = False
+        request, self._pending = self._pending, None
+        if request is None or self.closed:
+            return
+        recompute = request.recompute or self.frame is None
+        try:
+            frame = self.make_frame(self.frame, recompute)
+            if recompute:
+                self.stats["computes"] += 1
+            self._render(frame, request)
+        except Exception as exc:  # noqa: BLE001 - shown by the owner; the widget keeps working
+            # What this frame should have done is still owed to the next one.
+            self._pending = request.merge(self._pending)
+            self._pending.full = True
+            self.on_error(exc)
+            return
+        self.frame = frame
+        self.on_frame(frame)
+
+    # -- drawing -------------------------------------------------------------------------------
+    def _render(self, frame: Frame, request: _Request) -> None:
+        shown = {p.name for p in self.panels if p.wanted(frame)}
+        moved = self.layout.arrange({p.name: p.ax for p in self.panels}, shown)
+        redraw: list[Panel] = []
+        for panel in self.panels:
+            if panel.name not in shown:
+                self._built.discard(id(panel))
+                continue
+            rebuild = id(panel) not in self._built or bool(panel.depends_on & request.changed)
+            if rebuild:
+                panel.build(frame)
+                self._built.add(id(panel))
+            for layer in panel.layers:
+                if rebuild or id(layer) not in self._built or layer.depends_on & request.changed:
+                    layer.build(panel.ax, frame)
+                    self._built.add(id(layer))
+                    rebuild = True
+                layer.update(frame)
+            if panel.update(frame) or rebuild:
+                redraw.append(panel)
+        full = (
+            request.full
+            or moved
+            or self._background is None
+            or any(not p.redraw_alone for p in redraw)
+        )
+        self.stats["frames"] += 1
+        if not full and redraw:
+            full = not self._redraw_alone(redraw)
+        if full:
+            self.draw_full()
+        else:
+            if not redraw:
+                self.canvas.restore_region(self._background)
+            self._draw_animated()
+            self.stats["blits"] += 1
+            self.canvas.blit(self.figure.bbox)
+
+    def draw_full(self) -> None:
+        """Draw the whole figure (the draw event then caches the background)."""
+        self.stats["full_draws"] += 1
+        self.canvas.draw()
+
+    def _redraw_alone(self, panels: list[Panel]) -> bool:
+        """Redraw each panel's static part inside its cell over the cached background;
+        False (nothing cached) when one does not fit its cell."""
+        renderer = self.canvas.get_renderer()
+        self.canvas.restore_region(self._background)
+        pixels = np.asarray(renderer.buffer_rgba())
+        height = pixels.shape[0]
+        face = np.round(np.array(to_rgba(self.figure.get_facecolor())) * 255).astype(np.uint8)
+        for panel in panels:
+            cell = self._cells.get(panel.name)
+            if cell is None:
+                return False
+            x0, y0, x1, y1 = cell
+            pixels[height - y1 : height - y0, x0:x1] = face
+            panel.ax.draw(renderer)
+            if not _inside(panel.ax.get_tightbbox(renderer), cell):
+                return False
+        self._background = self.canvas.copy_from_bbox(self.figure.bbox)
+        self.stats["panel_redraws"] += len(panels)
+        return True
+
+    def _draw_animated(self) -> None:
+        for panel in self.panels:
+            if panel.ax.get_visible():
+                for artist in panel.all_artists():
+                    panel.ax.draw_artist(artist)
+
+    def _on_draw(self, event) -> None:
+        # After any full draw (ours, or a zoom, pan or resize): cache, then add the animation.
+        try:
+            self._background = self.canvas.copy_from_bbox(self.figure.bbox)
+            self._cells = self._find_cells(self.canvas.get_renderer())
+            self._draw_animated()
+        except Exception as exc:  # noqa: BLE001
+            self.on_error(exc)
+
+    def _find_cells(self, renderer) -> dict[str, tuple[int, int, int, int]]:
+        """For each panel that may be redrawn alone: the largest rectangle around its axes
+        that no other panel or figure-level artist (the legend) reaches into."""
+        shown = [p for p in self.panels if p.ax.get_visible()]
+        extents = {p.name: p.ax.get_tightbbox(renderer) for p in shown}
+        figure_level = [a.get_window_extent(renderer) for a in (*self.figure.legends,
+                                                                  *self.figure.texts)]
+        width, height = round(self.figure.bbox.width), round(self.figure.bbox.height)
+        cells = {}
+        for panel in shown:
+            if not panel.redraw_alone:
+                continue
+            a = panel.ax.bbox
+            # A margin from neighbours only: nothing lies beyond the figure's edges.
+            x0, y0, x1, y1 = -CELL_MARGIN, -CELL_MARGIN, width + CELL_MARGIN, height + CELL_MARGIN
+            fits = True
+            for other in [e for n, e in extents.items() if n != panel.name] + figure_level:
+                if other.x1 <= a.x0:
+                    x0 = max(x0, other.x1)
+                elif other.x0 >= a.x1:
+                    x1 = min(x1, other.x0)
+                elif other.y1 <= a.y0:
+                    y0 = max(y0, other.y1)
+                elif other.y0 >= a.y1:
+                    y1 = min(y1, other.y0)
+                else:
+                    fits = False
+            cell = (
+                math.ceil(x0) + CELL_MARGIN,
+                math.ceil(y0) + CELL_MARGIN,
+                math.floor(x1) - CELL_MARGIN,
+                math.floor(y1) - CELL_MARGIN,
+            )
+            if fits and _inside(extents[panel.name], cell):
+                cells[panel.name] = cell
+        return cells
+
+    def close(self) -> None:
+        """Stop drawing and let go of the panels' artists and the cached pixels."""
+        self.closed = True
+        self._pending = None
+        self.canvas.mpl_disconnect(self._draw_id)
+        for panel in self.panels:
+            panel.remove()
+        self._background = None
+        self.frame = None
+
+
+def _inside(box: Bbox, cell: tuple[int, int, int, int]) -> bool:
+    x0, y0, x1, y1 = cell
+    return x0 <= box.x0 and y0 <= box.y0 and box.x1 <= x1 and box.y1 <= y1

@@ -1,0 +1,75 @@
+"""Where each panel sits in the Explorer's figure.
+
+The map fills the left half. The right column holds the loss on top and,
+below it, the schedule preview and, on a model surface, its data and fitted
+models; the loss takes the whole column when neither is shown.
+"""
+
+from __future__ import annotations
+
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+FIGURE_SIZE = (8.2, 4.0)
+"""Inches at 100 dpi: 820 x 400 pixels, which fits a notebook's output area beside
+JupyterLab's file browser on a 1280-pixel-wide screen."""
+
+ARRANGEMENTS: dict[frozenset[str], dict[str, str]] = {
+    frozenset({"loss", "schedule", "fit"}): {
+        "loss": "right_top",
+        "schedule": "below_left",
+        "fit": "below_right",
+    },
+    frozenset({"loss", "fit"}): {"loss": "right_top", "fit": "below"},
+    frozenset({"loss", "schedule"}): {"loss": "right_top", "schedule": "below"},
+    frozenset({"loss"}): {"loss": "right"},
+}
+"""Right-column panels shown -> the slot of each."""
+
+
+class Layout:
+    """The figure's grid, and the slot of every panel for the panels shown."""
+
+    def __init__(self, figure: Figure) -> None:
+        grid = figure.add_gridspec(
+            2,
+            2,
+            width_ratios=[1.0, 1.0],
+            height_ratios=[2.1, 1.0],
+            left=0.07,
+            right=0.98,
+            bottom=0.12,
+            top=0.82,
+            wspace=0.22,
+            hspace=0.8,
+        )
+        half = grid[1, 1].subgridspec(1, 2, wspace=0.45)
+        self.figure = figure
+        self.slots = {
+            "left": grid[:, 0],
+            "right_top": grid[0, 1],
+            "right": grid[:, 1],
+            "below": grid[1, 1],
+            "below_left": half[0],
+            "below_right": half[1],
+        }
+        self.shown: frozenset[str] | None = None
+
+    def new_axes(self, name: str) -> Axes:
+        """An axes for panel ``name`` (placed by `arrange`)."""
+        return self.figure.add_subplot(self.slots["left" if name == "map" else "right"])
+
+    def arrange(self, axes: dict[str, Axes], shown: set[str]) -> bool:
+        """Show and place the panels named in ``shown``; True when anything moved."""
+        shown = frozenset(shown)
+        if shown == self.shown:
+            return False
+        self.shown = shown
+        places = {"map": "left", **ARRANGEMENTS[shown - {"map"}]}
+        for name, ax in axes.items():
+            ax.set_visible(name in places)
+            if name in places:
+                spec = self.slots[places[name]]
+                ax.set_subplotspec(spec)
+                ax.set_position(spec.get_position(self.figure))
+        return True

@@ -1,0 +1,30 @@
+"""The Explorer's panels: each owns an axes and its artists (see `lossviz.widgets.panels.base`).
+
+A new instrument is a new panel (or a layer on the map) and one line in
+`default_panels`; the Explorer class does not change.
+"""
+
+from lossviz.widgets.panels.base import Frame, Layer, Panel
+from lossviz.widgets.panels.loss import LossPanel
+from lossviz.widgets.panels.map import MapPanel, PathsLayer
+from lossviz.widgets.panels.model_fit import ModelFitPanel
+from lossviz.widgets.panels.schedule import SchedulePanel
+
+
+def default_panels() -> list[Panel]:
+    """The Explorer's panels, in drawing order: the map with its paths, the loss, the
+    schedule preview and, on model surfaces, the data and fitted models."""
+    return [MapPanel(layers=[PathsLayer()]), LossPanel(), SchedulePanel(), ModelFitPanel()]
+
+
+__all__ = [
+    "Frame",
+    "Layer",
+    "LossPanel",
+    "MapPanel",
+    "ModelFitPanel",
+    "Panel",
+    "PathsLayer",
+    "SchedulePanel",
+    "default_panels",
+]

@@ -1,0 +1,55 @@
+"""Loss per step of every run: above the best known minimum, on a log axis where it can be."""
+
+from __future__ import annotations
+
+import numpy as np
+from matplotlib.artist import Artist
+
+from lossviz.views import draw_loss_curves, fit_limits, loss_reference, update_loss_curves
+from lossviz.views.loss_curves import LossArtists
+from lossviz.widgets.panels.base import Frame, Panel
+from lossviz.widgets.state import uses_log_loss
+
+
+class LossPanel(Panel):
+    """One curve per run. The y-limits stay while the curves fit them (so most frames
+    blit); when they must change, this panel alone is redrawn."""
+
+    name = "loss"
+    depends_on = frozenset({"surface", "surface_params", "optimizers", "steps", "loss_scale"})
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.curves: LossArtists | None = None
+        self.logarithmic = True
+
+    def build(self, frame: Frame) -> None:
+        self.ax.cla()
+        reference = loss_reference(frame.surface)
+        self.curves = draw_loss_curves(
+            self.ax, list(frame.run.labels), frame.colors, reference, animated=True
+        )
+        self.logarithmic = uses_log_loss(frame.state, reference)
+        if not self.logarithmic and np.isfinite(reference):
+            self.ax.set_ylabel("loss above best minimum")
+        self.ax.set_yscale("log" if self.logarithmic else "linear")
+        self.ax.set_xlim(0, max(frame.state.steps, 1))
+        self.ax.set_title("loss per step", fontsize=11)
+        values = update_loss_curves(self.curves, frame.run)
+        self.ax.set_ylim(*fit_limits(values, None, self.logarithmic))
+
+    def update(self, frame: Frame) -> bool:
+        values = update_loss_curves(self.curves, frame.run)
+        limits = fit_limits(values, self.ax.get_ylim(), self.logarithmic)
+        if limits is None:
+            return False
+        self.ax.set_ylim(*limits)
+        return True
+
+    def artists(self) -> list[Artist]:
+        return self.curves.artists if self.curves is not None else []
+
+    def remove(self) -> None:
+        if self.curves is not None:
+            self.curves.remove()
+            self.curves = None

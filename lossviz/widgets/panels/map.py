@@ -1,0 +1,88 @@
+"""The contour map of the surface, with every optimizer's path drawn on it as a layer."""
+
+from __future__ import annotations
+
+from matplotlib.artist import Artist
+from matplotlib.legend import Legend
+from matplotlib.lines import Line2D
+
+from lossviz.views import SurfaceArtists, draw_paths, draw_surface, update_paths
+from lossviz.views.paths import PathArtists
+from lossviz.widgets.panels.base import Frame, Layer, Panel
+
+
+class MapPanel(Panel):
+    """Filled contours, contour lines and the known minima (static), and its layers."""
+
+    name = "map"
+    depends_on = frozenset({"surface", "surface_params"})
+    redraw_alone = False  # the legend above it belongs to the figure
+
+    def __init__(self, layers=()) -> None:
+        super().__init__(layers)
+        self.surface_artists: SurfaceArtists | None = None
+
+    def build(self, frame: Frame) -> None:
+        if self.surface_artists is not None:
+            self.surface_artists.remove()
+        self.surface_artists = draw_surface(self.ax, frame.surface)
+        self.ax.set_title(frame.surface.name.replace("_", " "), fontsize=11)
+
+    def reset_view(self, frame: Frame) -> None:
+        """Back to the surface's bounds after a zoom or pan."""
+        (xmin, xmax), (ymin, ymax) = frame.surface.bounds
+        self.ax.set_xlim(xmin, xmax)
+        self.ax.set_ylim(ymin, ymax)
+
+    def remove(self) -> None:
+        super().remove()
+        if self.surface_artists is not None:
+            self.surface_artists.remove()
+            self.surface_artists = None
+
+
+class PathsLayer(Layer):
+    """Each run's path, its end (a cross where it diverged) and the start, and the legend."""
+
+    depends_on = frozenset({"optimizers"})
+
+    def __init__(self) -> None:
+        self.paths: PathArtists | None = None
+        self.legend: Legend | None = None
+
+    def build(self, ax, frame: Frame) -> None:
+        self.remove()
+        labels = list(frame.run.labels)
+        self.paths = draw_paths(ax, labels, frame.colors, animated=True)
+        minimum = Line2D(
+            [], [], linestyle="none", marker="*", markersize=13, markerfacecolor="white",
+            markeredgecolor="black", markeredgewidth=0.8,
+        )
+        handles = [*self.paths.lines, self.paths.start, minimum]
+        # Top left, in at most three columns: the canvas toolbar sits at the top right.
+        self.legend = ax.figure.legend(
+            handles=handles,
+            labels=[*labels, "start", "known minimum"],
+            loc="upper left",
+            ncol=min(len(handles), 3) if len(handles) > 4 else len(handles),
+            frameon=False,
+            fontsize=9.5,
+            bbox_to_anchor=(0.005, 1.0),
+            handlelength=1.6,
+            columnspacing=1.2,
+            borderaxespad=0.2,
+        )
+
+    def update(self, frame: Frame) -> None:
+        update_paths(self.paths, frame.run)
+
+    def artists(self) -> list[Artist]:
+        return self.paths.artists if self.paths is not None else []
+
+    def remove(self) -> None:
+        if self.paths is not None:
+            self.paths.remove()
+            self.paths = None
+        if self.legend is not None:
+            self.legend.remove()
+            self.legend = None
