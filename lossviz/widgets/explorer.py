@@ -313,6 +313,11 @@ class Explorer:
         return np.array(self._state.start)
 
     @property
+    def closed(self) -> bool:
+        """Whether `close` has run (or a re-run of its cell closed it)."""
+        return self._closed
+
+    @property
     def seed(self) -> int:
         return self._state.seed
 

@@ -473,7 +473,7 @@ def find_slider(page, description: str | None = None, timeout: float = 30_000):
     ``description`` matches the slider's label text, case-insensitively, as a substring.
     The handle (``role=slider``) is what a student focuses with Tab or a click.
     """
-    sliders = page.locator(".widget-slider")
+    sliders = page.locator(".widget-slider:visible")  # hidden controls are in the page too
     if description is not None:
         sliders = sliders.filter(
             has=page.locator(".widget-label", has_text=_ignore_case(description))
@@ -718,7 +718,7 @@ def kernel_output(page, code: str, timeout: float = 30_000) -> str:
 # Finds the Explorer a notebook shows, whatever the lesson named its variable.
 LAST_EXPLORER = (
     "import gc, json\nfrom lossviz import Explorer\n"
-    "_ex = [o for o in gc.get_objects() if isinstance(o, Explorer)][-1]\n"
+    "_ex = [o for o in gc.get_objects() if isinstance(o, Explorer) and not o.closed][-1]\n"
 )
 
 
