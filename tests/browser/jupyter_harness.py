@@ -422,6 +422,32 @@ def restart_and_run_all(page, timeout: float = RUN_ALL_TIMEOUT_MS) -> bool:
     return result["ok"]
 
 
+def run_cell(page, containing: str, timeout: float = RUN_ALL_TIMEOUT_MS) -> int:
+    """Run the first cell whose source contains ``containing``, as a student does with
+    Shift+Enter (JupyterLab sends the cell's id with the request); returns its index."""
+    index = page.evaluate(
+        """async ([text]) => {
+            const notebook = window.jupyterapp.shell.currentWidget.content;
+            const index = notebook.widgets.findIndex(
+                (cell) => cell.model.sharedModel.getSource().includes(text));
+            if (index < 0) return -1;
+            notebook.activeCellIndex = index;
+            await window.jupyterapp.commands.execute('notebook:run-cell');
+            return index;
+        }""",
+        [containing],
+    )
+    if index < 0:
+        raise AssertionError(f"no cell contains {containing!r}")
+    page.wait_for_function(
+        """() => ![...document.querySelectorAll('.jp-NotebookPanel .jp-InputArea-prompt')]
+            .some((prompt) => prompt.textContent.includes('*'))""",
+        timeout=timeout,
+    )
+    wait_kernel_idle(page, timeout)
+    return index
+
+
 def open_voila(page, server: Server, path: str, timeout: float = RUN_ALL_TIMEOUT_MS) -> None:
     """Open ``path`` in a Voila server serving a tree; wait until Voila shows the cells.
 

@@ -73,6 +73,26 @@ def test_tour_slider_keyboard_and_click(page, jupyterlab):
         clicked["path_starts"]))
 
 
+def test_rerunning_the_explorer_cell_replaces_its_explorer(page, jupyterlab):
+    harness.open_notebook(page, jupyterlab, TOUR)
+    assert harness.restart_and_run_all(page)
+    count = (
+        "import gc\nfrom lossviz import Explorer\n"
+        "print(sum(isinstance(o, Explorer) and not o.closed for o in gc.get_objects()))"
+    )
+    assert harness.kernel_output(page, count).strip() == "1"
+    for _ in range(3):  # a class re-runs the cell
+        harness.run_cell(page, "rosenbrock_explorer = Explorer(")
+    harness.assert_no_errors(page)
+    assert harness.kernel_output(page, count).strip() == "1"
+    # The new Explorer draws and answers its slider.
+    canvas = harness.find_canvas(page)
+    before = harness.canvas_state(canvas)
+    harness.press_key(harness.find_slider(page, "learning rate"), "ArrowRight")
+    harness.wait_canvas_change(canvas, before)
+    assert harness.explorer_state(page)["error"] is None
+
+
 def pixel(canvas, fraction):
     """RGBA of the canvas pixel at figure fraction ``(x, y)``."""
     return canvas.evaluate(
