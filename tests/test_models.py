@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 import lossviz.models as models
 from lossviz.models import ModelSurface, linear_regression, logistic_regression, tiny_network
+from lossviz.models.base import mean_loss, newton_minimum
 from lossviz.models.logistic_regression import separable
 from lossviz.surfaces import surface, surface_names
 
@@ -408,3 +409,91 @@ def test_bad_arguments_raise_naming_them(name, kwargs, match):
 def test_bad_model_arguments_raise_naming_them(factory, kwargs, match):
     with pytest.raises(ValueError, match=match):
         factory(**kwargs)
+
+
+# -- hand Hessians (of the full training loss) ----------------------------------------------------
+def assert_hand_hessian_is_autograd(hand, reference):
+    assert hand.shape == reference.shape and hand.dtype == np.float64
+    atol = 1e-12 * (1.0 + np.abs(reference).max())
+    np.testing.assert_allclose(hand, reference, rtol=1e-9, atol=atol)
+
+
+def test_every_model_has_a_hand_hessian(model):
+    # Newton's method asks for a Hessian at every step; through autograd each costs ~1000x more.
+    assert model._hessian is not model._autograd_hessian
+
+
+@pytest.mark.parametrize("shape", [(2,), (9, 2), (3, 4, 2)])
+def test_hand_hessian_is_autograd(model, shape):
+    (xmin, xmax), (ymin, ymax) = model.bounds
+    p = np.random.default_rng(5).uniform((xmin, ymin), (xmax, ymax), size=shape)
+    hand = model.hessian(p)
+    assert hand.shape == (*shape, 2)
+    assert_hand_hessian_is_autograd(hand, model.autograd_hessian(p))
+    special = np.concatenate([model.minima, model.start[None], [[0.0, 0.0]]])
+    assert_hand_hessian_is_autograd(model.hessian(special), model.autograd_hessian(special))
+
+
+@pytest.mark.parametrize("shape", [(2,), (9, 2), (3, 4, 2)])
+def test_hand_hessian_matches_central_differences_of_the_hand_gradient(model, shape):
+    (xmin, xmax), (ymin, ymax) = model.bounds
+    p = np.random.default_rng(6).uniform((xmin, ymin), (xmax, ymax), size=shape)
+    h = 1e-6
+    columns = []
+    for j in range(2):
+        step = np.zeros(2)
+        step[j] = h
+        columns.append((model.grad(p + step) - model.grad(p - step)) / (2 * h))
+    numeric = np.stack(columns, axis=-1)  # H[..., i, j] = d grad_i / d p_j
+    atol = 1e-8 * (1.0 + np.abs(model.grad(p)).max()) / h
+    np.testing.assert_allclose(numeric, model.hessian(p), rtol=1e-5, atol=atol)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    name=st.sampled_from(NAMES),
+    seed=st.integers(0, 1000),
+    n=st.integers(6, 80),
+    p=st.lists(st.tuples(st.floats(-30, 30), st.floats(-30, 30)), min_size=1, max_size=8),
+)
+def test_hand_hessian_is_autograd_for_random_data_and_weights(name, seed, n, p):
+    try:
+        s = FACTORIES[name](n=n, seed=seed)
+    except ValueError:  # separable classes, or no minimum found: no surface to test
+        assume(False)
+    p = np.array(p)
+    assert_hand_hessian_is_autograd(s.hessian(p), s.autograd_hessian(p))
+
+
+def test_linear_regression_hessian_by_hand():
+    # L = (1/m) sum_i (w x_i + b - y_i)^2: constant Hessian (2/m) sum_i [[x_i^2, x_i], [x_i, 1]].
+    s = linear_regression(n=3, holdout=0, seed=0)
+    x = s.x_train
+    expected = (2.0 / 3.0) * np.array([[np.sum(x * x), np.sum(x)], [np.sum(x), 3.0]])
+    np.testing.assert_allclose(s.hessian([[0.0, 0.0], [5.0, -7.0]]), [expected] * 2, rtol=1e-14)
+
+
+def test_a_model_without_a_hand_hessian_uses_autograd():
+    network = tiny_network()
+    plain = ModelSurface(
+        "plain",
+        network._model,
+        network._example_loss,
+        (network.x_train, network.y_train),
+        (network.x_heldout, network.y_heldout),
+        network.bounds,
+    )
+    assert plain._hessian is plain._autograd_hessian
+    p = points_in_bounds(network)
+    np.testing.assert_allclose(plain.hessian(p), network.hessian(p), rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["logistic_regression", "tiny_network"])
+def test_newton_minimum_with_the_hand_derivatives_is_autograds(name):
+    s = FACTORIES[name]()
+    loss = mean_loss(s._example_loss, s.x_train, s.y_train)
+    guess = s.minima[0] + np.array([0.2, -0.1])
+    by_hand = newton_minimum(loss, guess, gradient=s.grad, hessian=s.hessian)
+    by_autograd = newton_minimum(loss, guess)
+    np.testing.assert_allclose(by_hand, by_autograd, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(by_hand, s.minima[0], rtol=0, atol=1e-12)

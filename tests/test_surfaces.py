@@ -6,6 +6,7 @@ import ast
 import math
 from pathlib import Path
 
+import autograd.numpy as anp
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -13,7 +14,8 @@ from hypothesis import strategies as st
 
 import lossviz
 from lossviz.engine import FAR
-from lossviz.surfaces import surface, surface_names
+from lossviz.surfaces import Surface, surface, surface_names
+from lossviz.surfaces._minima import polish_minima
 
 ANALYTIC = [
     "quadratic",
@@ -540,3 +542,155 @@ def test_gradient_is_autograd_far_outside_the_bounds(name, unit):
     s = surface(name)
     with np.errstate(over="ignore"):  # autograd's tanh' = 1 / cosh^2 overflows to 1 / inf = 0
         assert_hand_gradient_is_autograd(s, scaled(s, unit, reach=FAR))
+
+
+# -- hand Hessians --------------------------------------------------------------------------------
+# Every registered surface and model with its default parameters, and the variants above.
+HESSIAN_CASES = [(name, {}) for name in surface_names()] + VARIANTS
+HESSIAN_IDS = [name + "".join(f"-{k}={v}" for k, v in kw.items()) for name, kw in HESSIAN_CASES]
+SHAPES = [(2,), (9, 2), (3, 4, 2)]
+
+
+@pytest.fixture(params=HESSIAN_CASES, ids=HESSIAN_IDS)
+def any_surface(request):
+    name, params = request.param
+    return surface(name, **params)
+
+
+def points_of_shape(s, shape, seed=0) -> np.ndarray:
+    """Seeded random points of ``shape`` (..., 2) inside the bounds."""
+    (xmin, xmax), (ymin, ymax) = s.bounds
+    return np.random.default_rng(seed).uniform((xmin, ymin), (xmax, ymax), size=shape)
+
+
+def assert_hand_hessian_is_autograd(s, p):
+    hand, reference = s.hessian(p), s.autograd_hessian(p)
+    assert hand.shape == reference.shape == (*np.shape(p), 2)
+    assert hand.dtype == np.float64
+    atol = 1e-12 * (1.0 + np.abs(reference).max())
+    np.testing.assert_allclose(hand, reference, rtol=1e-9, atol=atol)
+
+
+def test_every_surface_and_model_has_a_hand_hessian(any_surface):
+    # Newton's method asks for a Hessian at every step; through autograd each costs ~1000x more.
+    assert any_surface._hessian is not any_surface._autograd_hessian
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_hand_hessian_equals_autograd(any_surface, shape):
+    assert_hand_hessian_is_autograd(any_surface, points_of_shape(any_surface, shape))
+
+
+def test_hand_hessian_equals_autograd_at_the_start_and_the_minima(any_surface):
+    special = np.concatenate([any_surface.start[None], any_surface.minima])
+    assert_hand_hessian_is_autograd(any_surface, special)
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_hand_hessian_matches_central_differences_of_the_hand_gradient(any_surface, shape):
+    p = points_of_shape(any_surface, shape, seed=1)
+    h = 1e-6 * span(any_surface)
+    hessian = any_surface.hessian(p)
+    numeric = central_hessian(any_surface, p, h)
+    # Rounding error of the difference quotient grows with |grad L| / h.
+    atol = 1e-8 * (1.0 + np.abs(any_surface.grad(p)).max()) / h
+    np.testing.assert_allclose(numeric, hessian, rtol=1e-5, atol=atol)
+
+
+def test_hand_hessian_is_symmetric_and_one_point_at_a_time_is_the_batch(any_surface):
+    p = points_of_shape(any_surface, (3, 4, 2), seed=2)
+    hessian = any_surface.hessian(p)
+    np.testing.assert_array_equal(hessian, np.swapaxes(hessian, -1, -2))
+    one_by_one = np.array([any_surface.hessian(q) for q in p.reshape(-1, 2)])
+    np.testing.assert_allclose(hessian.reshape(-1, 2, 2), one_by_one, rtol=1e-13, atol=1e-13)
+
+
+@settings(max_examples=30, deadline=None)
+@given(name=st.sampled_from(ANALYTIC), unit=unit_points())
+def test_hand_hessian_is_autograd_far_outside_the_bounds(name, unit):
+    # Newton's method overshoots too: the engine asks for Hessians wherever a run goes.
+    s = surface(name)
+    with np.errstate(over="ignore"):  # autograd's tanh' = 1 / cosh^2 overflows to 1 / inf = 0
+        assert_hand_hessian_is_autograd(s, scaled(s, unit, reach=FAR))
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    a=st.floats(-2.0, 2.0),
+    b=st.floats(1e-3, 1e3),
+    condition=st.floats(1.0, 1e4),
+    angle=st.floats(-720.0, 720.0),
+    depths=st.lists(st.floats(0.05, 5.0), min_size=1, max_size=5),
+    width=st.floats(0.2, 1.5),
+    amplitude=st.floats(0.0, 100.0),
+    unit=unit_points(),
+)
+def test_hand_hessian_is_autograd_for_random_parameters(
+    a, b, condition, angle, depths, width, amplitude, unit
+):
+    for s in (
+        surface("rosenbrock", a=a, b=b),
+        surface("quadratic", condition=condition, angle=angle),
+        surface("multi_well", depths=depths, width=width),
+        surface("rastrigin", amplitude=amplitude),
+    ):
+        assert_hand_hessian_is_autograd(s, scaled(s, unit))
+
+
+def test_rosenbrock_hessian_by_hand():
+    s = surface("rosenbrock", a=1.0, b=100.0)
+    # At (1, 1): 2 - 400 (1 - 1) + 800 = 802, -4 b x = -400, 2 b = 200;
+    # at (0, 0): 2 - 0 + 0 = 2, 0, 200.
+    np.testing.assert_array_equal(
+        s.hessian([[1.0, 1.0], [0.0, 0.0]]),
+        [[[802.0, -400.0], [-400.0, 200.0]], [[2.0, 0.0], [0.0, 200.0]]],
+    )
+
+
+def test_goldstein_price_hessian_at_the_global_minimum_by_hand():
+    # At (0, -1): s = 0, d = 3, so A = 1, A' = 0, A'' = 72, B = 30 + 9 (27 - 48 + 18) = 3 and
+    # B' = 0, B'' = 12 (27 - 24 + 3) = 72: hess L = 72 * 3 [[1, 1], [1, 1]] + 72 [[4, -6], [-6, 9]].
+    expected = 216.0 * np.ones((2, 2)) + 72.0 * np.array([[4.0, -6.0], [-6.0, 9.0]])
+    np.testing.assert_allclose(
+        surface("goldstein_price").hessian([0.0, -1.0]), expected, rtol=1e-13
+    )
+
+
+def test_minima_polished_with_the_hand_derivatives_are_autograds(built):
+    # The factories polish their minima with the hand gradient and Hessian; polishing them
+    # again with autograd's must not move them.
+    polished = polish_minima(built._function, built.minima)
+    np.testing.assert_allclose(polished, built.minima, rtol=0, atol=1e-12 * span(built))
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_a_users_function_gets_autograds_hessian(shape):
+    s = Surface.from_function(lambda x, y: anp.sin(x) * y**3, ((-3.0, 3.0), (-2.0, 2.0)))
+    assert s._hessian is s._autograd_hessian
+    p = points_of_shape(s, shape)
+    x, y = p[..., 0], p[..., 1]
+    by_hand = np.stack(
+        [
+            np.stack([-np.sin(x) * y**3, 3 * np.cos(x) * y**2], axis=-1),
+            np.stack([3 * np.cos(x) * y**2, 6 * np.sin(x) * y], axis=-1),
+        ],
+        axis=-2,
+    )
+    np.testing.assert_allclose(s.hessian(p), by_hand, rtol=1e-12, atol=1e-12)
+
+
+def test_a_hand_hessian_of_the_wrong_shape_is_an_error():
+    s = Surface(
+        "bowl",
+        lambda x, y: x**2 + y**2,
+        ((-1.0, 1.0), (-1.0, 1.0)),
+        hessian=lambda p: 2.0 * np.ones(p.shape),  # (..., 2): one row too few
+    )
+    with pytest.raises(ValueError, match=r"must return shape \(\.\.\., 2, 2\).*\(3, 2\)"):
+        s.hessian(np.zeros((3, 2)))
+
+
+@pytest.mark.parametrize("what", ["gradient", "hessian"])
+def test_a_hand_derivative_must_be_a_function(what):
+    with pytest.raises(TypeError, match=f"{what} must be None or a function of points"):
+        Surface("bowl", lambda x, y: x**2 + y**2, ((-1.0, 1.0), (-1.0, 1.0)), **{what: np.eye(2)})

@@ -15,11 +15,12 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import autograd
 import autograd.numpy as anp
 import numpy as np
-from autograd import elementwise_grad, grad, hessian
+from autograd import elementwise_grad
 
-from lossviz.surfaces.base import Bounds, LossFunction, Surface, as_points
+from lossviz.surfaces.base import Bounds, Gradient, Hessian, LossFunction, Surface, as_points
 
 Model = Callable[[Any, Any, np.ndarray], Any]
 """``model(w1, w2, x) -> output``: weights (..., 1) broadcast against inputs x (m,) or (m, 2),
@@ -34,6 +35,11 @@ MeanGradient = Callable[[np.ndarray, np.ndarray], Callable[[np.ndarray], np.ndar
 examples ``x`` (m,) or (m, 2), ``y`` (m,), as a function ``g(p) -> (..., 2)`` of weights (..., 2).
 Work that depends on the data alone (sums, scaled copies) is done once, in ``mean_gradient``;
 ``g`` is then called at every step."""
+
+MeanHessian = Callable[[np.ndarray, np.ndarray], Callable[[np.ndarray], np.ndarray]]
+"""``mean_hessian(x, y) -> h``: the hand-derived Hessian of the mean example loss over the
+examples ``x`` (m,) or (m, 2), ``y`` (m,), as a function ``h(p) -> (..., 2, 2)`` of weights
+(..., 2); like `MeanGradient`, data-only work is done once, in ``mean_hessian``."""
 
 
 def mean_loss(example_loss: ExampleLoss, x: np.ndarray, y: np.ndarray) -> LossFunction:
@@ -71,6 +77,11 @@ class ModelSurface(Surface):
         ``gradient(x_train, y_train)`` becomes the surface's gradient, and mini-batches use
         ``gradient(x_batch, y_batch)``. It must equal autograd's gradient of the mean loss
         (the tests hold it to that); without it, autograd differentiates ``example_loss``.
+    hessian
+        Optional hand-derived Hessian for speed, a `MeanHessian` ``hessian(x, y) -> h``:
+        ``hessian(x_train, y_train)`` becomes the surface's Hessian (Newton's method asks
+        for it at every step; it uses the full training loss, never a mini-batch). It must
+        equal autograd's Hessian of the mean loss; without it, autograd computes it.
     parameter_names
         Names of the two weights, for axis labels, e.g. ``("w", "b")``.
 
@@ -102,6 +113,7 @@ class ModelSurface(Surface):
         description: str = "",
         parameter_names: tuple[str, str] = ("w1", "w2"),
         gradient: MeanGradient | None = None,
+        hessian: MeanHessian | None = None,
     ) -> None:
         self.x_train, self.y_train = (_read_only(a) for a in train)
         self.x_heldout, self.y_heldout = (_read_only(a) for a in heldout)
@@ -114,6 +126,7 @@ class ModelSurface(Surface):
             minima=minima,
             start=start,
             gradient=None if gradient is None else gradient(self.x_train, self.y_train),
+            hessian=None if hessian is None else hessian(self.x_train, self.y_train),
             params=params,
             description=description,
         )
@@ -259,13 +272,20 @@ def split(
 
 
 def newton_minimum(
-    loss: LossFunction, guess: Sequence[float] | np.ndarray, *, steps: int = 100
+    loss: LossFunction,
+    guess: Sequence[float] | np.ndarray,
+    *,
+    gradient: Gradient | None = None,
+    hessian: Hessian | None = None,
+    steps: int = 100,
 ) -> np.ndarray:
     """Polish ``guess`` (2,) into a minimum of ``loss(w1, w2)`` by damped Newton steps.
 
     Each step solves ``(H + mu I) d = -g`` with ``mu`` just large enough to make
     the matrix positive definite, and halves ``d`` until the loss does not rise.
-    Gradient ``g`` and Hessian ``H`` come from autograd.
+    Gradient ``g`` and Hessian ``H`` are the hand-derived ones if given (functions
+    of weights (2,), e.g. a model's `MeanGradient` and `MeanHessian` of its training
+    data), else autograd's.
 
     Returns
     -------
@@ -280,7 +300,8 @@ def newton_minimum(
     def objective(q):
         return loss(q[0:1], q[1:2])[0]
 
-    gradient, curvature = grad(objective), hessian(objective)
+    gradient = autograd.grad(objective) if gradient is None else gradient
+    curvature = autograd.hessian(objective) if hessian is None else hessian
     p = np.asarray(guess, dtype=np.float64).copy()
     for _ in range(steps):
         g, h = gradient(p), curvature(p)
@@ -311,4 +332,4 @@ def frame(points: Any, margin: float) -> Bounds:
     return ((float(low[0]), float(high[0])), (float(low[1]), float(high[1])))
 
 
-__all__ = ["ModelSurface", "MeanGradient", "mean_loss", "newton_minimum"]
+__all__ = ["ModelSurface", "MeanGradient", "MeanHessian", "mean_loss", "newton_minimum"]

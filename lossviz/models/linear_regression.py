@@ -6,7 +6,7 @@ import numpy as np
 
 from lossviz.models.base import ModelSurface, check_count, check_finite, frame, split
 from lossviz.optimizers.base import check_positive
-from lossviz.surfaces.base import register
+from lossviz.surfaces.base import hessian_from_entries, register
 
 
 def _line(w, b, x):
@@ -17,11 +17,17 @@ def _squared_error(w, b, x, y):
     return (w * x + b - y) ** 2
 
 
+def _design_transposed(x: np.ndarray) -> np.ndarray:
+    """``D^T`` (2, m) for the design matrix ``D = [x, 1]`` (m, 2): ``D p`` are the predictions."""
+    design_t = np.ones((2, len(x)))
+    design_t[0] = x
+    return design_t
+
+
 def _mean_gradient(x: np.ndarray, y: np.ndarray):
     # The mean squared error is quadratic in p = (w, b): with the design matrix D = [x, 1] (m, 2),
     # L = |D p - y|^2 / m and grad L = H p - c, H = (2/m) D^T D, c = (2/m) D^T y.
-    design_t = np.ones((2, len(y)))  # D^T
-    design_t[0] = x
+    design_t = _design_transposed(x)
     scale = 2.0 / len(y)
     hessian = np.dot(design_t, design_t.T) * scale
     offset = np.dot(design_t, y) * scale
@@ -30,6 +36,17 @@ def _mean_gradient(x: np.ndarray, y: np.ndarray):
         return np.dot(p, hessian) - offset  # H is symmetric: p @ H is H p for every point
 
     return gradient
+
+
+def _mean_hessian(x: np.ndarray, y: np.ndarray):
+    design_t = _design_transposed(x)
+    matrix = np.dot(design_t, design_t.T) * (2.0 / len(y))
+
+    def hessian(p: np.ndarray) -> np.ndarray:
+        """``(2/m) D^T D = (2/m) sum_i [[x_i^2, x_i], [x_i, 1]]`` at every point, (..., 2, 2)."""
+        return hessian_from_entries(p, matrix[0, 0], matrix[0, 1], matrix[1, 1])
+
+    return hessian
 
 
 @register("linear_regression")
@@ -51,7 +68,8 @@ def linear_regression(
     ``L(w, b) = (1/m) sum_i (w x_i + b - y_i)^2``
 
     over the ``m`` training points: a quadratic bowl, with gradient
-    ``grad L = (2/m) sum_i (w x_i + b - y_i) (x_i, 1)``. Because the inputs are not
+    ``grad L = (2/m) sum_i (w x_i + b - y_i) (x_i, 1)`` and constant Hessian
+    ``hess L = (2/m) sum_i [[x_i^2, x_i], [x_i, 1]]``. Because the inputs are not
     centred on zero, slope and intercept trade off and the bowl is a tilted,
     elongated ellipse. Its minimum is the least-squares fit
     ``w* = cov(x, y) / var(x)``, ``b* = mean(y) - w* mean(x)``.
@@ -102,6 +120,7 @@ def linear_regression(
         params=dict(n=n, noise=noise, true_w=true_w, true_b=true_b, holdout=holdout, seed=seed),
         parameter_names=("w", "b"),
         gradient=_mean_gradient,
+        hessian=_mean_hessian,
         description=(
             "Fitting a straight line y = w x + b to noisy points: the height is the mean "
             "squared error for each slope w and intercept b."

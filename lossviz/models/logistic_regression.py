@@ -45,6 +45,20 @@ def _mean_gradient(x: np.ndarray, y: np.ndarray):
     return gradient
 
 
+def _mean_hessian(x: np.ndarray, y: np.ndarray):
+    # d2L_i/dz_i^2 = sigmoid(z_i) (1 - sigmoid(z_i)) = (1 - tanh(z_i / 2)^2) / 4, so
+    # hess L = (1/m) sum_i sigmoid'(z_i) x_i x_i^T: one product with the flattened x_i x_i^T.
+    half_x = 0.5 * x.T  # (2, m)
+    outer = (x[:, :, None] * x[:, None, :]).reshape(len(y), 4) / (4.0 * len(y))  # (m, 4)
+
+    def hessian(p: np.ndarray) -> np.ndarray:
+        """``(1/m) sum_i sigmoid(z_i) (1 - sigmoid(z_i)) x_i x_i^T``, shape (..., 2, 2)."""
+        tanh = np.tanh(np.dot(p, half_x))  # (..., m)
+        return np.dot(1.0 - tanh * tanh, outer).reshape(*p.shape, 2)
+
+    return hessian
+
+
 def separable(x: np.ndarray, y: np.ndarray) -> bool:
     """Whether a line through the origin puts every class-1 point on one side, class 0 on the other.
 
@@ -80,7 +94,8 @@ def logistic_regression(
     ``L(w1, w2) = (1/m) sum_i [log(1 + exp(z_i)) - y_i z_i]``, ``z_i = w1 x_i1 + w2 x_i2``,
 
     a convex bowl that flattens into a ramp far from its minimum, with gradient
-    ``grad L = (1/m) sum_i (sigmoid(z_i) - y_i) x_i``. The clouds
+    ``grad L = (1/m) sum_i (sigmoid(z_i) - y_i) x_i`` and Hessian
+    ``hess L = (1/m) sum_i sigmoid(z_i) (1 - sigmoid(z_i)) x_i x_i^T``. The clouds
     overlap, so the minimum is finite (near ``separation * u``); it is found by
     Newton's method.
 
@@ -127,7 +142,12 @@ def logistic_regression(
             "lower separation or change seed"
         )
 
-    minimum = newton_minimum(mean_loss(_cross_entropy, *train), separation * direction)
+    minimum = newton_minimum(
+        mean_loss(_cross_entropy, *train),
+        separation * direction,
+        gradient=_mean_gradient(*train),
+        hessian=_mean_hessian(*train),
+    )
     # Start with the weights pointing nearly the wrong way (the decision line turned 135
     # degrees), so the path has to swing round the origin, where every prediction is 1/2.
     turn = np.radians(135.0)
@@ -144,6 +164,7 @@ def logistic_regression(
         start=start,
         params=dict(n=n, separation=separation, angle=angle, holdout=holdout, seed=seed),
         gradient=_mean_gradient,
+        hessian=_mean_hessian,
         description=(
             "Classifying points from two overlapping clouds with a line through the origin: "
             "the height is the cross-entropy for each pair of feature weights (w1, w2)."

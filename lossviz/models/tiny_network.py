@@ -14,7 +14,7 @@ from lossviz.models.base import (
     split,
 )
 from lossviz.optimizers.base import check_positive
-from lossviz.surfaces.base import register
+from lossviz.surfaces.base import hessian_from_entries, register
 
 
 def _network(w1, w2, x):
@@ -45,6 +45,31 @@ def _mean_gradient(x: np.ndarray, y: np.ndarray):
     return gradient
 
 
+def _mean_hessian(x: np.ndarray, y: np.ndarray):
+    # hess L = (2/m) sum_i (grad r_i grad r_i^T + r_i hess r_i), with grad r_i = (w2 s_i x_i, t_i),
+    # s_i = 1 - t_i^2 = tanh'(w1 x_i) and hess r_i = [[-2 w2 x_i^2 t_i s_i, s_i x_i], [s_i x_i, 0]];
+    # entry by entry, (2/m) sum_i of
+    #   xx = w2 x_i^2 s_i (w2 s_i - 2 r_i t_i),   xy = x_i s_i (w2 t_i + r_i),   yy = t_i^2.
+    scaled_x = 2.0 * x / len(y)  # (m,)
+    scaled_x2 = 2.0 * x * x / len(y)  # (m,)
+    scaled_ones = np.full(len(y), 2.0 / len(y))  # (m,)
+
+    def hessian(p: np.ndarray) -> np.ndarray:
+        """``(2/m) sum_i (grad r_i grad r_i^T + r_i hess r_i)`` (entries above), (..., 2, 2)."""
+        w2 = p[..., 1:2]
+        t = np.tanh(p[..., 0:1] * x)  # (..., m)
+        r = w2 * t - y
+        s = 1.0 - t * t
+        return hessian_from_entries(
+            p,
+            np.dot(w2 * s * (w2 * s - 2.0 * r * t), scaled_x2),
+            np.dot(s * (w2 * t + r), scaled_x),
+            np.dot(t * t, scaled_ones),
+        )
+
+    return hessian
+
+
 @register("tiny_network")
 def tiny_network(
     n: int = 40,
@@ -65,7 +90,12 @@ def tiny_network(
 
     over the ``m`` training points, with gradient
     ``grad L = (2/m) sum_i r_i (w2 (1 - t_i^2) x_i, t_i)``, where ``t_i = tanh(w1 x_i)``
-    and ``r_i = w2 t_i - y_i``. Since ``tanh`` is odd, ``(w1, w2)`` and
+    and ``r_i = w2 t_i - y_i``, and Hessian ::
+
+        hess L = (2/m) sum_i [[w2 x_i^2 s_i (w2 s_i - 2 r_i t_i),  x_i s_i (w2 t_i + r_i)],
+                              [x_i s_i (w2 t_i + r_i),            t_i^2                 ]]
+
+    with ``s_i = 1 - t_i^2``. Since ``tanh`` is odd, ``(w1, w2)`` and
     ``(-w1, -w2)`` compute the same function: the two minima mirror each other
     through the origin, which is a saddle point (zero gradient, one downhill and one
     uphill direction). Both axes are level at ``mean(y^2)``, the loss of predicting 0.
@@ -104,7 +134,12 @@ def tiny_network(
     y = true_w2 * np.tanh(true_w1 * x) + noise * rng.standard_normal(n)
     train, heldout = split(x, y, holdout)
 
-    minimum = newton_minimum(mean_loss(_squared_error, *train), [true_w1, true_w2])
+    minimum = newton_minimum(
+        mean_loss(_squared_error, *train),
+        [true_w1, true_w2],
+        gradient=_mean_gradient(*train),
+        hessian=_mean_hessian(*train),
+    )
     if minimum[0] < 0:  # list the mirror image with w1 > 0 first
         minimum = -minimum
     half = np.ceil(2 * 1.4 * np.abs(minimum).max()) / 2
@@ -122,6 +157,7 @@ def tiny_network(
         start=start,
         params=dict(n=n, noise=noise, true_w1=true_w1, true_w2=true_w2, holdout=holdout, seed=seed),
         gradient=_mean_gradient,
+        hessian=_mean_hessian,
         description=(
             "A one-neuron network y = w2 tanh(w1 x) fitted by mean squared error: the height "
             "has two mirror-image minima and a saddle at the origin."

@@ -8,7 +8,7 @@ import autograd.numpy as anp
 import numpy as np
 
 from lossviz.surfaces._minima import find_minima
-from lossviz.surfaces.base import Surface, register
+from lossviz.surfaces.base import Surface, hessian_from_entries, register
 
 _BOUNDS = ((-2.5, 2.5), (-2.5, 2.5))
 _SOFTENING = 1e-2
@@ -37,10 +37,31 @@ def _gradient(p: np.ndarray) -> np.ndarray:
     return out
 
 
+def _hessian(p: np.ndarray) -> np.ndarray:
+    """``F (I - (0.2 + 1/root) p p^T / (2 root)) + pi^2 exp(R) (2 diag(cos) - sin sin^T)``.
+
+    With ``F = 2 exp(-0.2 rho) / root`` the funnel's factor in the gradient, and
+    ``cos``, ``sin`` the vectors ``cos(2 pi p)``, ``sin(2 pi p)``; shape (..., 2, 2).
+    """
+    # grad F = F (-0.2 - 1 / root) grad root and grad root = p / (2 root) give the p p^T term;
+    # d/dp_j of pi exp(R) sin(2 pi p_i) gives the ripples' term.
+    angle = _TWO_PI * p
+    sin, cos = np.sin(angle), np.cos(angle)
+    root = np.sqrt(np.dot(p * p, _HALF) + _SOFTENING**2)
+    funnel = 2.0 * np.exp(-0.2 * (root - _SOFTENING)) / root  # F
+    bend = funnel * (0.2 + 1.0 / root) / (2.0 * root)  # F (0.2 + 1/root) / (2 root)
+    ripples = np.pi**2 * np.exp(np.dot(cos, _HALF))  # pi^2 exp(R)
+    diagonal = funnel[..., None] - bend[..., None] * p * p
+    diagonal += ripples[..., None] * (2.0 * cos - sin * sin)
+    across = -bend * p[..., 0] * p[..., 1] - ripples * sin[..., 0] * sin[..., 1]
+    return hessian_from_entries(p, diagonal[..., 0], across, diagonal[..., 1])
+
+
 @cache
 def _minima() -> np.ndarray:
     lattice = np.stack(np.meshgrid(np.arange(-2.0, 3.0), np.arange(-2.0, 3.0)), axis=-1)
-    return find_minima(_loss, _BOUNDS, lattice.reshape(-1, 2))
+    guesses = lattice.reshape(-1, 2)
+    return find_minima(_loss, _BOUNDS, guesses, gradient=_gradient, hessian=_hessian)
 
 
 @register("ackley")
@@ -53,6 +74,9 @@ def ackley() -> Surface:
         rho     = sqrt((x^2 + y^2) / 2 + eps^2) - eps,   eps = 0.01
         grad L  = 2 exp(-0.2 rho) / (rho + eps) * (x, y) + pi exp(R) * (sin 2 pi x, sin 2 pi y)
         R       = (cos 2 pi x + cos 2 pi y) / 2
+        hess L  = F (I - (0.2 + 1 / (rho + eps)) p p^T / (2 (rho + eps)))
+                  + pi^2 exp(R) (2 diag(cos 2 pi x, cos 2 pi y) - s s^T),
+        F       = 2 exp(-0.2 rho) / (rho + eps),   s = (sin 2 pi x, sin 2 pi y)
 
     The published function has ``eps = 0``, which makes the global minimum the
     tip of a cone with no gradient; the softening rounds the tip (curvature
@@ -77,6 +101,7 @@ def ackley() -> Surface:
         minima=_minima().copy(),
         start=(-2.2, 1.8),
         gradient=_gradient,
+        hessian=_hessian,
         params={},
         description=(
             "A deep funnel to the centre, hidden under a field of small dimples that "

@@ -5,8 +5,8 @@ coordinate axis: one point has shape ``(2,)``, a batch ``(n, 2)``, a grid
 ``(h, w, 2)``. Every method is vectorised over that leading shape and works in
 float64.
 
-Gradients and Hessians are exact: a surface may carry a hand-derived gradient
-(tested against autograd), otherwise autograd differentiates the loss function.
+Gradients and Hessians are exact: a surface may carry a hand-derived gradient and
+Hessian (tested against autograd), otherwise autograd differentiates the loss function.
 """
 
 from __future__ import annotations
@@ -22,6 +22,10 @@ from autograd import elementwise_grad
 Bounds = tuple[tuple[float, float], tuple[float, float]]
 LossFunction = Callable[[Any, Any], Any]
 """``f(x, y) -> loss``, elementwise over arrays of equal shape, written with ``autograd.numpy``."""
+Gradient = Callable[[np.ndarray], np.ndarray]
+"""``g(p) -> (..., 2)``: a gradient on points (..., 2)."""
+Hessian = Callable[[np.ndarray], np.ndarray]
+"""``h(p) -> (..., 2, 2)``: a Hessian on points (..., 2), ``h[..., i, j] = d^2 L / dp_i dp_j``."""
 
 
 def as_points(p: Any, what: str = "p") -> np.ndarray:
@@ -67,6 +71,39 @@ def _on_points(function: LossFunction) -> Callable[[Any], Any]:
     return on_points
 
 
+def hessian_by_autograd(gradient: Gradient) -> Hessian:
+    """The Hessian ``h(p) -> (..., 2, 2)`` of an autograd-differentiable ``gradient(p)``.
+
+    Row ``i`` is the gradient of ``dL/dp_i``; points are independent, so autograd's
+    elementwise gradient gives every point's row in one pass.
+    """
+    rows = [elementwise_grad(lambda q, i=i: gradient(q)[..., i]) for i in range(2)]
+
+    def hessian(p):
+        return np.stack([np.asarray(row(p), dtype=np.float64) for row in rows], axis=-2)
+
+    return hessian
+
+
+def hessian_from_entries(p: np.ndarray, xx: Any, xy: Any, yy: Any) -> np.ndarray:
+    """The symmetric matrices ``[[xx, xy], [xy, yy]]`` at points ``p`` (..., 2), shape (..., 2, 2).
+
+    Each entry is an array of shape (...) or a number (the same at every point).
+    Hand-derived Hessians use it to state their three second derivatives.
+
+    Examples
+    --------
+    >>> hessian_from_entries(np.zeros((3, 2)), 2.0, np.arange(3.0), 5.0)[2].tolist()
+    [[2.0, 2.0], [2.0, 5.0]]
+    """
+    out = np.empty((*p.shape, 2))
+    out[..., 0, 0] = xx
+    out[..., 0, 1] = xy
+    out[..., 1, 0] = xy
+    out[..., 1, 1] = yy
+    return out
+
+
 class Surface:
     """A loss surface over two parameters.
 
@@ -87,6 +124,9 @@ class Surface:
     gradient
         Optional hand-derived gradient ``g(p) -> (..., 2)`` for speed. It must
         equal autograd's gradient (the tests hold it to that).
+    hessian
+        Optional hand-derived Hessian ``h(p) -> (..., 2, 2)`` for speed (Newton's
+        method asks for one at every step). It must equal autograd's Hessian.
     params
         The parameters the surface was built with (for display and rebuilding).
     description
@@ -98,6 +138,8 @@ class Surface:
     >>> s = Surface("bowl", lambda x, y: x**2 + 3 * y**2, ((-2, 2), (-2, 2)), minima=[(0, 0)])
     >>> float(s([1.0, 1.0])), s.grad([1.0, 1.0]).tolist()
     (4.0, [2.0, 6.0])
+    >>> s.hessian([[1.0, 1.0], [0.0, 2.0]]).shape
+    (2, 2, 2)
     """
 
     def __init__(
@@ -108,12 +150,18 @@ class Surface:
         *,
         minima: Sequence[Sequence[float]] | np.ndarray = (),
         start: Sequence[float] | np.ndarray | None = None,
-        gradient: Callable[[np.ndarray], np.ndarray] | None = None,
+        gradient: Gradient | None = None,
+        hessian: Hessian | None = None,
         params: dict[str, Any] | None = None,
         description: str = "",
     ) -> None:
         if not callable(function):
             raise TypeError(f"function must be callable f(x, y); got {function!r}")
+        for what, given in (("gradient", gradient), ("hessian", hessian)):
+            if given is not None and not callable(given):
+                raise TypeError(
+                    f"{what} must be None or a function of points (..., 2); got {given!r}"
+                )
         self.name = str(name)
         self.bounds: Bounds = check_bounds(bounds)
         minima_arr = np.asarray(minima, dtype=np.float64).reshape(-1, 2)
@@ -128,11 +176,14 @@ class Surface:
         """Axis labels for the two parameters (models name their weights, e.g. ``("w", "b")``)."""
         self._function = function
         on_points = _on_points(function)
-        # The engine calls _value and _gradient directly on float64 (..., 2) arrays it built
-        # itself: skipping the validation of __call__ and grad matters in its step loop.
+        # The engine calls _value, _gradient and _hessian directly on float64 (..., 2) arrays
+        # it built itself: skipping the validation of __call__, grad and hessian matters in
+        # its step loop.
         self._value = on_points
         self._autograd_gradient = elementwise_grad(on_points)
         self._gradient = gradient if gradient is not None else self._autograd_gradient
+        self._autograd_hessian = hessian_by_autograd(self._autograd_gradient)
+        self._hessian = hessian if hessian is not None else self._autograd_hessian
 
     # -- evaluation -------------------------------------------------------------------------
     def __call__(self, p: Any) -> np.ndarray:
@@ -146,20 +197,34 @@ class Surface:
         return np.asarray(self._gradient(p), dtype=np.float64)
 
     def hessian(self, p: Any) -> np.ndarray:
-        """Exact Hessian at ``p`` (..., 2), shape (..., 2, 2), by autograd.
+        """Exact Hessian at ``p`` (..., 2), shape (..., 2, 2): by hand if given, else by autograd.
 
         ``H[..., i, j] = d^2 L / dp_i dp_j``.
+
+        Raises
+        ------
+        ValueError
+            If a hand Hessian returns the wrong shape.
         """
         p = as_points(p)
-        rows = [
-            elementwise_grad(lambda q, i=i: self._autograd_gradient(q)[..., i])(p) for i in range(2)
-        ]
-        return np.stack([np.asarray(r, dtype=np.float64) for r in rows], axis=-2)
+        h = np.asarray(self._hessian(p), dtype=np.float64)
+        if h.shape != (*p.shape, 2):
+            raise ValueError(
+                f"the hessian of surface {self.name!r} must return shape (..., 2, 2) for points "
+                f"(..., 2): for points of shape {p.shape} it returned shape {h.shape}, "
+                f"not {(*p.shape, 2)}"
+            )
+        return h
 
     def autograd_grad(self, p: Any) -> np.ndarray:
         """Gradient by autograd alone, shape (..., 2) (the reference for hand gradients)."""
         p = as_points(p)
         return np.asarray(self._autograd_gradient(p), dtype=np.float64)
+
+    def autograd_hessian(self, p: Any) -> np.ndarray:
+        """Hessian by autograd alone, shape (..., 2, 2) (the reference for hand Hessians)."""
+        p = as_points(p)
+        return self._autograd_hessian(p)
 
     def stochastic_grad(self, p: Any, batch_size: int, rng: np.random.Generator) -> np.ndarray:
         """Mini-batch gradient; only surfaces built from data (``lossviz.models``) have one."""
@@ -289,4 +354,14 @@ def surface_names() -> list[str]:
     return list(_REGISTRY)
 
 
-__all__ = ["Surface", "surface", "surface_names", "register", "as_points", "check_bounds", "anp"]
+__all__ = [
+    "Surface",
+    "surface",
+    "surface_names",
+    "register",
+    "as_points",
+    "check_bounds",
+    "hessian_by_autograd",
+    "hessian_from_entries",
+    "anp",
+]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lossviz.surfaces.base import Surface, register
+from lossviz.surfaces.base import Surface, hessian_from_entries, register
 
 # Expanding each term c_k - x + x y^k in powers of y, the gradient is
 #   dL/dx = x P(y) + Q(y),   P(y) = 2 (3 - 2 y - y^2 - 2 y^3 + y^4 + y^6),
@@ -22,6 +22,17 @@ _HALVES = np.array(  # coefficients of y^0 ... y^6
     ]
 )
 _POLYNOMIALS = 2.0 * _HALVES.T  # (7, 4)
+# Differentiating once more, with dP/dy = 2 R and dQ/dy = S:
+#   d2L/dx2 = P(y),   d2L/dxdy = 2 x R(y) + S(y),   d2L/dy2 = x (x R'(y) + S'(y)),
+#   R'(y) = 2 (-1 - 6 y + 6 y^2 + 15 y^4),   S'(y) = 2 (4.5 + 15.75 y).
+_HESSIAN_HALVES = np.array(  # coefficients of y^0 ... y^6
+    [
+        *_HALVES[[0, 2, 3]],  # P / 2, R / 2, S / 2
+        [-1.0, -6.0, 6.0, 0.0, 15.0, 0.0, 0.0],  # R' / 2
+        [4.5, 15.75, 0.0, 0.0, 0.0, 0.0, 0.0],  # S' / 2
+    ]
+)
+_HESSIAN_POLYNOMIALS = 2.0 * _HESSIAN_HALVES.T  # (7, 5): columns P, R, S, R', S'
 
 
 def _gradient(p: np.ndarray) -> np.ndarray:
@@ -33,6 +44,18 @@ def _gradient(p: np.ndarray) -> np.ndarray:
     return out
 
 
+def _hessian(p: np.ndarray) -> np.ndarray:
+    """``[[P, 2 x R + S], [2 x R + S, x (x R' + S')]]``, polynomials in y, shape (..., 2, 2)."""
+    x = p[..., 0]
+    prs = np.dot(p[..., 1:2] ** _POWERS, _HESSIAN_POLYNOMIALS)  # (..., 5): P, R, S, R', S'
+    return hessian_from_entries(
+        p,
+        prs[..., 0],
+        2.0 * x * prs[..., 1] + prs[..., 2],
+        x * (x * prs[..., 3] + prs[..., 4]),
+    )
+
+
 @register("beale")
 def beale() -> Surface:
     """Beale's function, minimum 0 at ``(3, 1/2)``.
@@ -42,6 +65,8 @@ def beale() -> Surface:
         L(x, y) = (1.5 - x + x y)^2 + (2.25 - x + x y^2)^2 + (2.625 - x + x y^3)^2
                 = sum_k t_k^2,   t_k = c_k - x + x y^k,   c = (1.5, 2.25, 2.625)
         grad L  = sum_k 2 t_k (y^k - 1,  k x y^(k-1))
+        hess L  = sum_k 2 (grad t_k grad t_k^T + t_k hess t_k),
+        hess t_k = [[0, k y^(k-1)], [k y^(k-1), k (k-1) x y^(k-2)]]
 
     The loss ranges over five orders of magnitude within the bounds: steep
     walls at large ``|y|``, and a flat region around the line ``x = 0``
@@ -70,6 +95,7 @@ def beale() -> Surface:
         minima=[(3.0, 0.5)],
         start=(1.0, 1.5),
         gradient=_gradient,
+        hessian=_hessian,
         params={},
         description=(
             "Flat plains and steep walls around a narrow valley that leads to the "

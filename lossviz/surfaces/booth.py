@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lossviz.surfaces.base import Surface, register
+from lossviz.surfaces.base import Surface, hessian_from_entries, register
 
 
 @register("booth")
@@ -15,6 +15,7 @@ def booth() -> Surface:
 
         L(x, y) = (x + 2 y - 7)^2 + (2 x + y - 5)^2
         grad L  = H p - (34, 38),   H = [[10, 8], [8, 10]]
+        hess L  = H
 
     Its Hessian ``[[10, 8], [8, 10]]`` has eigenvalues 2 and 18 (condition
     number 9), with axes along the diagonals.
@@ -40,6 +41,10 @@ def booth() -> Surface:
         # A quadratic: grad L = H p - (34, 38); H is symmetric, so p @ H is H p for every point.
         return np.dot(p, hessian) - offset
 
+    def constant_hessian(p: np.ndarray) -> np.ndarray:
+        """``[[10, 8], [8, 10]]`` at every point, shape (..., 2, 2)."""
+        return hessian_from_entries(p, 10.0, 8.0, 10.0)
+
     return Surface(
         "booth",
         loss,
@@ -47,6 +52,7 @@ def booth() -> Surface:
         minima=[(1.0, 3.0)],
         start=(-3.0, -1.0),
         gradient=gradient,
+        hessian=constant_hessian,
         params={},
         description="A bowl stretched along a diagonal, with one minimum at (1, 3).",
     )

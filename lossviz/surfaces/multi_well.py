@@ -10,7 +10,7 @@ import numpy as np
 
 from lossviz.surfaces._minima import find_minima
 from lossviz.surfaces._params import check_number
-from lossviz.surfaces.base import Surface, register
+from lossviz.surfaces.base import Surface, hessian_from_entries, register
 
 _BOUNDS = ((-3.0, 3.0), (-3.0, 3.0))
 # Well i sits at _CENTRES[i]; the order is chosen so any first few wells make a good picture.
@@ -27,6 +27,8 @@ def multi_well(depths: Sequence[float] = (1.0, 0.6, 0.8), width: float = 0.6) ->
 
         L(p)   = 0.05 |p|^2 - sum_i depth_i exp(-|p - c_i|^2 / (2 width^2))
         grad L = 0.1 p + sum_i (depth_i / width^2) exp(-|p - c_i|^2 / (2 width^2)) (p - c_i)
+        hess L = 0.1 I + sum_i (depth_i / width^2) exp(-|p - c_i|^2 / (2 width^2))
+                         (I - (p - c_i) (p - c_i)^T / width^2)
 
     Well ``i`` is centred at the ``i``-th of ``(1.5, -1.2)``, ``(-1.3, 1.2)``,
     ``(-1.6, -1.5)``, ``(1.4, 1.6)``, ``(0, -0.1)``. Each well makes a minimum
@@ -77,6 +79,7 @@ def multi_well(depths: Sequence[float] = (1.0, 0.6, 0.8), width: float = 0.6) ->
         minima=_minima(depths, width).copy(),
         start=(-0.6, 2.6),
         gradient=_gradient_for(depths, width),
+        hessian=_hessian_for(depths, width),
         params={"depths": depths, "width": width},
         description=(
             "Wells of different depths: gradient descent settles in the nearest one, "
@@ -111,7 +114,37 @@ def _gradient_for(depths: tuple[float, ...], width: float):
     return gradient
 
 
+def _hessian_for(depths: tuple[float, ...], width: float):
+    centres = np.array(_CENTRES[: len(depths)])  # (k, 2)
+    weights = np.array(depths) / width**2  # (k,)
+    scale = -0.5 / width**2
+
+    def hessian(p: np.ndarray) -> np.ndarray:
+        """``0.1 I + sum_i pull_i (I - (p - c_i) (p - c_i)^T / width^2)``, shape (..., 2, 2).
+
+        ``pull_i = (depth_i / width^2) exp(-|p - c_i|^2 / (2 width^2))``, the weight of
+        well ``i`` in the gradient; its own gradient is ``-pull_i (p - c_i) / width^2``.
+        """
+        offsets = p[..., None, :] - centres  # (..., k, 2)
+        pulls = weights * np.exp(scale * np.dot(offsets * offsets, _ONES))  # (..., k)
+        level = 2.0 * _BOWL + pulls.sum(axis=-1)
+        # The entries (xx, xy, yy) of sum_i pull_i (p - c_i) (p - c_i)^T, (..., 3), in one product.
+        products = offsets[..., [0, 0, 1]] * offsets[..., [0, 1, 1]]  # (..., k, 3)
+        spread = np.matmul(pulls[..., None, :], products)[..., 0, :] / width**2
+        return hessian_from_entries(
+            p, level - spread[..., 0], -spread[..., 1], level - spread[..., 2]
+        )
+
+    return hessian
+
+
 @cache
 def _minima(depths: tuple[float, ...], width: float) -> np.ndarray:
     centres = np.array(_CENTRES[: len(depths)])
-    return find_minima(_loss_for(depths, width), _BOUNDS, centres)
+    return find_minima(
+        _loss_for(depths, width),
+        _BOUNDS,
+        centres,
+        gradient=_gradient_for(depths, width),
+        hessian=_hessian_for(depths, width),
+    )

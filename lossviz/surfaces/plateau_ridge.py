@@ -8,7 +8,7 @@ import autograd.numpy as anp
 import numpy as np
 
 from lossviz.surfaces._minima import find_minima
-from lossviz.surfaces.base import Surface, register
+from lossviz.surfaces.base import Surface, hessian_from_entries, register
 
 _BOUNDS = ((-4.0, 3.5), (-2.0, 2.0))
 # One tanh call for both columns: (2 x, (y - 0.6) / 0.1) = p * _TANH_SCALE - _TANH_SHIFT.
@@ -47,9 +47,39 @@ def _gradient(p: np.ndarray) -> np.ndarray:
     return out
 
 
+def _hessian(p: np.ndarray) -> np.ndarray:
+    """The second derivatives written out in `plateau_ridge`'s docstring, shape (..., 2, 2)."""
+    # From dc/dx = 2 (1 - c^2), de/dx = -e (x - 2) / 2, de/dy = -e y, dg/dx = 2 K (x - 1) g
+    # and dt/dy = 10 (1 - t^2), with K = _RIDGE_SPREAD.
+    x, y = p[..., 0], p[..., 1]
+    tanhs = np.tanh(p * _TANH_SCALE - _TANH_SHIFT)
+    c, t = tanhs[..., 0], tanhs[..., 1]
+    x2, x1 = x - 2.0, x - 1.0
+    e = np.exp(-0.25 * x2 * x2 - 0.5 * y * y)
+    g = np.exp(_RIDGE_SPREAD * x1 * x1)
+    cliff, step = 1.0 - c * c, 1.0 - t * t  # the tanh' factors
+    ce = (1.0 + c) * e
+    xx = (
+        4.0 * c * cliff * (0.2 + e)
+        + cliff * e * x2
+        + ce * (0.25 - 0.125 * x2 * x2)
+        + 0.5 * _RIDGE_SPREAD * g * (1.0 - t) * (1.0 + 2.0 * _RIDGE_SPREAD * x1 * x1)
+    )
+    xy = (cliff * e - 0.25 * ce * x2) * y - 5.0 * _RIDGE_SPREAD * g * step * x1
+    yy = 0.5 * ce * (1.0 - y * y) + 50.0 * g * t * step
+    return hessian_from_entries(p, xx, xy, yy)
+
+
 @cache
 def _minima() -> np.ndarray:
-    return find_minima(_loss, _BOUNDS, [(2.0, 0.0), (0.8, 0.0)], resolution=301)
+    return find_minima(
+        _loss,
+        _BOUNDS,
+        [(2.0, 0.0), (0.8, 0.0)],
+        gradient=_gradient,
+        hessian=_hessian,
+        resolution=301,
+    )
 
 
 @register("plateau_ridge")
@@ -68,6 +98,13 @@ def plateau_ridge() -> Surface:
 
         dL/dx   = (c^2 - 1) (0.2 + e) + (1 + c) e (x - 2) / 4 - g (1 - t) (x - 1) / (4 * 0.08^2)
         dL/dy   = (1 + c) e y / 2 - 2.5 g (1 - t^2)
+
+    and, differentiating once more with ``K = -1 / (2 * 0.08^2)``, the Hessian ::
+
+        d2L/dx2  = 4 c (1 - c^2) (0.2 + e) + (1 - c^2) e (x - 2) + (1 + c) e (1/4 - (x - 2)^2 / 8)
+                   + K g (1 - t) (1 + 2 K (x - 1)^2) / 2
+        d2L/dxdy = (1 - c^2) e y - (1 + c) e y (x - 2) / 4 - 5 K g (1 - t^2) (x - 1)
+        d2L/dy2  = (1 + c) e (1 - y^2) / 2 + 50 g t (1 - t^2)
 
     For ``x < -1.5`` the loss is within ``1e-3`` of the plateau height 1.2 and the
     gradient fades like ``exp(4 x)``. Past the cliff edge a ridge 0.5 high and
@@ -93,6 +130,7 @@ def plateau_ridge() -> Surface:
         minima=_minima().copy(),
         start=(-2.0, -0.5),
         gradient=_gradient,
+        hessian=_hessian,
         params={},
         description=(
             "A plateau where the gradient all but vanishes, then a narrow ridge that "

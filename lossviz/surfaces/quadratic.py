@@ -7,7 +7,7 @@ import math
 import numpy as np
 
 from lossviz.surfaces._params import check_number
-from lossviz.surfaces.base import Surface, register
+from lossviz.surfaces.base import Surface, hessian_from_entries, register
 
 
 @register("quadratic")
@@ -18,6 +18,7 @@ def quadratic(condition: float = 10.0, angle: float = 0.0) -> Surface:
 
         L(p)   = 1/2 p^T A p,    A = R diag(1, condition) R^T
         grad L = A p
+        hess L = A
 
     with ``R`` the rotation by ``angle`` degrees.
     The eigenvalues of ``A`` are exactly 1 and ``condition``, so gradient
@@ -57,6 +58,10 @@ def quadratic(condition: float = 10.0, angle: float = 0.0) -> Surface:
         # A is symmetric, so p @ A is A p for every point; np.dot is the cheapest call.
         return np.dot(p, matrix)
 
+    def hessian(p: np.ndarray) -> np.ndarray:
+        """``A`` at every point, shape (..., 2, 2)."""
+        return hessian_from_entries(p, a_xx, a_xy, a_yy)
+
     return Surface(
         "quadratic",
         loss,
@@ -64,6 +69,7 @@ def quadratic(condition: float = 10.0, angle: float = 0.0) -> Surface:
         minima=[(0.0, 0.0)],
         start=(-1.8, 1.2),
         gradient=gradient,
+        hessian=hessian,
         params={"condition": condition, "angle": angle},
         description=(
             "A stretched bowl: the steep direction limits the learning rate while the "

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from lossviz.surfaces._params import check_number
-from lossviz.surfaces.base import Surface, register
+from lossviz.surfaces.base import Surface, hessian_from_entries, register
 
 
 @register("rosenbrock")
@@ -16,6 +16,8 @@ def rosenbrock(a: float = 1.0, b: float = 100.0) -> Surface:
 
         L(x, y) = (a - x)^2 + b (y - x^2)^2
         grad L  = (2 (x - a) - 4 b x (y - x^2),  2 b (y - x^2))    (derived by hand)
+        hess L  = [[2 - 4 b (y - x^2) + 8 b x^2,  -4 b x],
+                   [-4 b x,                         2 b  ]]
 
     Parameters
     ----------
@@ -53,6 +55,11 @@ def rosenbrock(a: float = 1.0, b: float = 100.0) -> Surface:
         out[..., 0] = (2.0 - 2.0 * t) * x - two_a
         return out
 
+    def hessian(p: np.ndarray) -> np.ndarray:
+        """``[[2 - 4 b (y - x^2) + 8 b x^2, -4 b x], [-4 b x, 2 b]]``, shape (..., 2, 2)."""
+        x, y = p[..., 0], p[..., 1]
+        return hessian_from_entries(p, 2.0 - 4.0 * b * (y - 3.0 * x * x), -4.0 * b * x, 2.0 * b)
+
     half_width = max(2.0, abs(a) + 1.0)
     bounds = ((-half_width, half_width), (-1.0, max(3.0, a * a + 1.0)))
     return Surface(
@@ -62,6 +69,7 @@ def rosenbrock(a: float = 1.0, b: float = 100.0) -> Surface:
         minima=[(a, a * a)],
         start=(-1.5 if a >= 0 else 1.5, 2.0),
         gradient=gradient,
+        hessian=hessian,
         params={"a": a, "b": b},
         description=(
             "A curved, narrow valley: finding the valley is easy, following it to the "

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from lossviz.surfaces.base import Surface, register
+from lossviz.surfaces.base import Surface, hessian_from_entries, register
 
 
 @register("saddle")
@@ -17,6 +17,7 @@ def saddle() -> Surface:
 
         L(x, y) = x^2 - y^2 + y^4 / 4
         grad L  = (2 x, y^3 - 2 y)
+        hess L  = [[2, 0], [0, 3 y^2 - 2]]
 
     The origin is a saddle (curvatures 2 and -2); the minima are ``(0, +-sqrt 2)``
     with loss -1. The start ``(1.8, 1e-3)`` sits just off the saddle's stable
@@ -46,6 +47,11 @@ def saddle() -> Surface:
         out[..., 1] -= 2.0 * p[..., 1]  # subtracting last makes the origin +0, not -0
         return out
 
+    def hessian(p: np.ndarray) -> np.ndarray:
+        """``[[2, 0], [0, 3 y^2 - 2]]``, shape (..., 2, 2)."""
+        y = p[..., 1]
+        return hessian_from_entries(p, 2.0, 0.0, 3.0 * y * y - 2.0)
+
     root2 = math.sqrt(2.0)
     return Surface(
         "saddle",
@@ -54,6 +60,7 @@ def saddle() -> Surface:
         minima=[(0.0, root2), (0.0, -root2)],
         start=(1.8, 1e-3),
         gradient=gradient,
+        hessian=hessian,
         params={},
         description=(
             "A saddle at the centre: downhill one way, uphill the other, with the "
@@ -70,6 +77,8 @@ def monkey_saddle() -> Surface:
 
         L(x, y) = x^3 - 3 x y^2 + (x^2 + y^2)^2 / 2  =  r^3 cos(3 phi) + r^4 / 2
         grad L  = (3 (x^2 - y^2) + 2 x r^2,  2 y (r^2 - 3 x)),   r^2 = x^2 + y^2
+        hess L  = [[6 x + 6 x^2 + 2 y^2,  4 x y - 6 y        ],
+                   [4 x y - 6 y,          2 x^2 + 6 y^2 - 6 x]]
 
     The origin is a degenerate saddle (gradient and Hessian both vanish there),
     with three descending valleys at ``phi = 60, 180, 300`` degrees. The minima
@@ -100,6 +109,14 @@ def monkey_saddle() -> Surface:
         out[..., 1] = 2.0 * y * (r2 - 3.0 * x)
         return out
 
+    def hessian(p: np.ndarray) -> np.ndarray:
+        """``[[6 x + 6 x^2 + 2 y^2, 4 x y - 6 y], [4 x y - 6 y, 2 x^2 + 6 y^2 - 6 x]]``."""
+        x, y = p[..., 0], p[..., 1]
+        x2, y2 = x * x, y * y
+        return hessian_from_entries(
+            p, 6.0 * x + 6.0 * x2 + 2.0 * y2, (4.0 * x - 6.0) * y, 2.0 * x2 + 6.0 * y2 - 6.0 * x
+        )
+
     # The minima of r^3 cos(3 phi) + r^4 / 2: cos(3 phi) = -1 and 3 r^2 = -2 r^3 cos(3 phi).
     half = 0.75  # 1.5 cos(60 degrees)
     height = 0.75 * math.sqrt(3.0)  # 1.5 sin(60 degrees)
@@ -110,6 +127,7 @@ def monkey_saddle() -> Surface:
         minima=[(-1.5, 0.0), (half, height), (half, -height)],
         start=(1.2, 0.02),
         gradient=gradient,
+        hessian=hessian,
         params={},
         description=(
             "A monkey saddle: three valleys meet at a flat centre where the gradient "

@@ -7,7 +7,7 @@ from functools import cache
 import numpy as np
 
 from lossviz.surfaces._minima import polish_minima
-from lossviz.surfaces.base import Surface, register
+from lossviz.surfaces.base import Surface, hessian_from_entries, register
 
 # Published approximations (Dixon and Szego 1978), global pair first, polished at build time.
 _PUBLISHED_MINIMA = [
@@ -45,9 +45,15 @@ def _gradient(p: np.ndarray) -> np.ndarray:
     return np.dot(powers.reshape(*p.shape[:-1], 6), _GRADIENT_COEFFICIENTS)
 
 
+def _hessian(p: np.ndarray) -> np.ndarray:
+    """``[[8 - 25.2 x^2 + 10 x^4, 1], [1, 48 y^2 - 8]]``, shape (..., 2, 2)."""
+    x2, y2 = p[..., 0] ** 2, p[..., 1] ** 2
+    return hessian_from_entries(p, 8.0 - 25.2 * x2 + 10.0 * x2 * x2, 1.0, 48.0 * y2 - 8.0)
+
+
 @cache
 def _minima() -> np.ndarray:
-    return polish_minima(_loss, _PUBLISHED_MINIMA)
+    return polish_minima(_loss, _PUBLISHED_MINIMA, gradient=_gradient, hessian=_hessian)
 
 
 @register("six_hump_camel")
@@ -58,6 +64,7 @@ def six_hump_camel() -> Surface:
 
         L(x, y) = (4 - 2.1 x^2 + x^4 / 3) x^2 + x y + (4 y^2 - 4) y^2
         grad L  = (8 x - 8.4 x^3 + 2 x^5 + y,  x - 8 y + 16 y^3)
+        hess L  = [[8 - 25.2 x^2 + 10 x^4, 1], [1, 48 y^2 - 8]]
 
     Six minima: the global pair about ``(+-0.0898, -+0.7126)`` (-1.0316), and
     local ones about ``(+-1.7036, -+0.7961)`` (-0.2155) and
@@ -81,6 +88,7 @@ def six_hump_camel() -> Surface:
         minima=_minima().copy(),
         start=(-1.5, -1.0),
         gradient=_gradient,
+        hessian=_hessian,
         params={},
         description=(
             "Six valleys of three different depths: a descent ends in whichever one it "

@@ -7,7 +7,7 @@ from functools import cache
 import numpy as np
 
 from lossviz.surfaces._minima import polish_minima
-from lossviz.surfaces.base import Surface, register
+from lossviz.surfaces.base import Surface, hessian_from_entries, register
 
 
 def _loss(x, y):
@@ -19,12 +19,18 @@ def _gradient(p: np.ndarray) -> np.ndarray:
     return (2.0 * p * p - 16.0) * p + 2.5
 
 
+def _hessian(p: np.ndarray) -> np.ndarray:
+    """``[[6 x^2 - 16, 0], [0, 6 y^2 - 16]]``, shape (..., 2, 2)."""
+    curvature = 6.0 * p * p - 16.0  # separable: d^2 L / dt^2 for each coordinate t
+    return hessian_from_entries(p, curvature[..., 0], 0.0, curvature[..., 1])
+
+
 @cache
 def _minima() -> np.ndarray:
     # Each coordinate solves 4 t^3 - 32 t + 5 = 0; the outer two roots are minima.
     low, _, high = np.sort(np.roots([4.0, 0.0, -32.0, 5.0]).real)
     guesses = [(low, low), (low, high), (high, low), (high, high)]
-    return polish_minima(_loss, guesses)
+    return polish_minima(_loss, guesses, gradient=_gradient, hessian=_hessian)
 
 
 @register("styblinski_tang")
@@ -35,6 +41,7 @@ def styblinski_tang() -> Surface:
 
         L(x, y) = (x^4 - 16 x^2 + 5 x + y^4 - 16 y^2 + 5 y) / 2
         grad L  = (2 x^3 - 16 x + 5/2,  2 y^3 - 16 y + 5/2)
+        hess L  = [[6 x^2 - 16, 0], [0, 6 y^2 - 16]]
 
     Separable: each coordinate has minima at the outer roots of
     ``4 t^3 - 32 t + 5 = 0``, ``t = -2.903534`` and ``t = 2.746803``, so the four
@@ -61,6 +68,7 @@ def styblinski_tang() -> Surface:
         minima=_minima().copy(),
         start=(0.5, 0.5),
         gradient=_gradient,
+        hessian=_hessian,
         params={},
         description=(
             "Four basins, one per quadrant, of different depths: the deepest is the "
