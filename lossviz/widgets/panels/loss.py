@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 from matplotlib.artist import Artist
+from matplotlib.ticker import LogLocator, NullLocator
 
 from lossviz.views import draw_loss_curves, fit_limits, loss_reference, update_loss_curves
 from lossviz.views.loss_curves import LossArtists
@@ -33,8 +34,13 @@ class LossPanel(Panel):
         if not self.logarithmic and np.isfinite(reference):
             self.ax.set_ylabel("loss above best minimum")
         self.ax.set_yscale("log" if self.logarithmic else "linear")
+        if self.logarithmic:
+            # Decades only: minor ticks would cost the rescaling frames more than they show.
+            self.ax.yaxis.set_major_locator(LogLocator(numticks=7))
+            self.ax.yaxis.set_minor_locator(NullLocator())
         self.ax.set_xlim(0, max(frame.state.steps, 1))
-        self.ax.set_title("loss per step", fontsize=11)
+        # A fixed title position: matplotlib otherwise searches for one at every draw.
+        self.ax.set_title("loss per step", fontsize=11, y=1.0, pad=6)
         values = update_loss_curves(self.curves, frame.run)
         self.ax.set_ylim(*fit_limits(values, None, self.logarithmic))
 
