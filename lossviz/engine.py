@@ -36,9 +36,10 @@ class Run:
     ----------
     path
         Positions, shape (runs, steps + 1, 2); ``path[:, 0]`` are the starts.
-        Entries after a divergence are NaN.
+        Entries from the first diverged index on are NaN, so a run diverged at
+        step 0 is NaN throughout (`final` still gives its start).
     loss
-        Loss along each path, shape (runs, steps + 1); NaN after a divergence.
+        Loss along each path, shape (runs, steps + 1); NaN where ``path`` is.
     names
         The optimizer label of each run, length runs.
     diverged
@@ -84,15 +85,41 @@ class Run:
 
     @property
     def final(self) -> np.ndarray:
-        """The last finite position of each run, shape (runs, 2)."""
-        last = np.where(self.diverged, self.diverged_step - 1, self.steps)
-        return self.path[np.arange(len(self)), last]
+        """The last finite position of each run, shape (runs, 2).
+
+        That is the last point before the divergence for a diverged run, and the
+        start itself for a run diverged at step 0 (a start far outside the
+        bounds, or one where the loss is not finite), whose path is all NaN.
+        """
+        last = self._last_index()
+        final = self.path[np.arange(len(self)), np.maximum(last, 0)]
+        at_start = last < 0
+        if at_start.any():
+            final[at_start] = self._run_starts()[at_start]
+        return final
 
     @property
     def final_loss(self) -> np.ndarray:
-        """Loss at the last finite position of each run, shape (runs,)."""
-        last = np.where(self.diverged, self.diverged_step - 1, self.steps)
-        return self.loss[np.arange(len(self)), last]
+        """Loss at each run's `final` position, shape (runs,).
+
+        Finite, except for a run diverged at step 0 because its start's loss is
+        not finite: that loss (inf or NaN) is returned as it is.
+        """
+        last = self._last_index()
+        loss = self.loss[np.arange(len(self)), np.maximum(last, 0)]
+        at_start = last < 0
+        if at_start.any():
+            with np.errstate(all="ignore"):
+                loss[at_start] = self.surface._value(self._run_starts()[at_start])
+        return loss
+
+    def _last_index(self) -> np.ndarray:
+        """Path index of each run's last finite point, shape (runs,); -1 if diverged at step 0."""
+        return np.where(self.diverged, self.diverged_step - 1, self.steps)
+
+    def _run_starts(self) -> np.ndarray:
+        """The start of each run, shape (runs, 2): ``starts`` repeated once per optimizer."""
+        return np.tile(self.starts, (len(self.labels), 1))
 
     def convergence_step(self, tol: float | None = None) -> np.ndarray:
         """First step after which each run stays within ``tol`` of where it ends, shape (runs,).
@@ -252,14 +279,7 @@ def descend(
     # of a step that costs about ten microseconds.
     gradient = s._gradient
     if fused:
-        k_g, k_m, r = factors.k_g, factors.k_m, factors.r
-        e, a_m, a_s, uses_m, uses_s = (
-            factors.e,
-            factors.a_m,
-            factors.a_s,
-            factors.uses_m,
-            factors.uses_s,
-        )
+        k_g, k_m, r, constants = factors.k_g, factors.k_m, factors.r, factors.constants
     with np.errstate(all="ignore"):
         for t in range(steps):
             g = gradient(p) if batch_size is None else s.stochastic_grad(p, batch_size, rng)
@@ -268,13 +288,9 @@ def descend(
             if not fused:
                 step = np.zeros_like(p)
             elif n_fused == runs:
-                step, m, s_ = moment_step(
-                    g, m, s_, k_g[t], k_m[t], r[t], e, a_m, a_s, uses_m, uses_s
-                )
+                step, m, s_ = moment_step(g, m, s_, k_g[t], k_m[t], r[t], *constants)
             else:
-                step, m, s_ = moment_step(
-                    g[:n_fused], m, s_, k_g[t], k_m[t], r[t], e, a_m, a_s, uses_m, uses_s
-                )
+                step, m, s_ = moment_step(g[:n_fused], m, s_, k_g[t], k_m[t], r[t], *constants)
                 step = np.concatenate([step, np.zeros((runs - n_fused, 2))])
             if others:
                 for j, i in enumerate(others):
@@ -368,11 +384,20 @@ class _FusedFactors:
         def per_run(values: list[float]) -> np.ndarray:
             return np.repeat(np.asarray(values, dtype=np.float64), k)[:, None].repeat(2, axis=1)
 
-        self.a_m = per_run([mo.a_m for mo in moments])
-        self.a_s = per_run([mo.a_s for mo in moments])
-        self.e = per_run([mo.eps if mo.adaptive else 1.0 for mo in moments])
-        self.uses_m = any(mo.c_m != 0.0 for mo in moments)
-        self.uses_s = any(mo.adaptive for mo in moments)
+        uses_s = any(mo.adaptive for mo in moments)
+        # In a batch that mixes adaptive runs with others, keeps the others' second
+        # moment at 0 so they stay independent of the batch (see `moment_step`).
+        mixed = uses_s and not all(mo.adaptive for mo in moments)
+        # `moment_step`'s arguments after the per-step factors.
+        self.constants = (
+            per_run([mo.eps if mo.adaptive else 1.0 for mo in moments]),  # e
+            per_run([mo.a_m for mo in moments]),
+            per_run([mo.a_s for mo in moments]),
+            any(mo.c_m != 0.0 for mo in moments),  # uses_m
+            uses_s,
+            per_run([float(mo.adaptive) for mo in moments]) if mixed else None,  # s_weight
+            any(mo.adaptive and mo.eps == 0 for mo in moments),  # guard_zero
+        )
 
 
 class _PerRun:

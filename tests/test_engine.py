@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from lossviz import Optimizer, Surface, descend
-from lossviz.optimizers import adam, gd, momentum, nesterov, newton, rmsprop
+from lossviz.optimizers import adagrad, adam, gd, momentum, nesterov, newton, rmsprop
 
 
 @pytest.fixture
@@ -68,6 +68,64 @@ def test_batch_equals_single_runs(bowl, opts):
                 run.path[i * len(starts) + j], manual_run(bowl, opt, start, 60),
                 rtol=1e-13, atol=1e-15,
             )
+
+
+def test_batch_equals_single_runs_when_a_squared_gradient_overflows():
+    # g_x = 1e200, so g_x**2 overflows to inf in every run's second moment. The
+    # tiny-rate gd, momentum and nesterov runs stay finite (step -1e-10 in x) and
+    # must not turn NaN because adaptive runs share their batch. Newton (damped, with
+    # zero curvature in x) leaves the bounds at once: it diverges alone as in the batch.
+    steep = Surface.from_function(
+        lambda x, y: 1e200 * x + 0.5 * y**2, ((-3, 3), (-3, 3)), start=(1.0, 1.0), name="steep"
+    )
+    opts = [gd(1e-210), momentum(1e-210), adam(0.1), nesterov(1e-210), adagrad(0.1, eps=0),
+            rmsprop(0.01), gd(1e-210), newton(0.5)]
+    starts = np.array([[1.0, 1.0], [-2.0, 0.5]])
+    run = descend(steep, opts, start=starts, steps=30)
+    for i, opt in enumerate(opts):
+        alone = descend(steep, opt, start=starts, steps=30)
+        rows = slice(i * len(starts), (i + 1) * len(starts))
+        np.testing.assert_array_equal(run.path[rows], alone.path)
+        np.testing.assert_array_equal(run.diverged[rows], alone.diverged)
+        for j, start in enumerate(starts):
+            n = alone.diverged_step[j] if alone.diverged[j] else 31
+            with np.errstate(over="ignore"):  # the plain loop meets the same overflow
+                manual = manual_run(steep, opt, start, n - 1)
+            np.testing.assert_array_equal(alone.path[j, :n], manual)
+    assert run.diverged.tolist() == [False] * 14 + [True] * 2
+    np.testing.assert_array_equal(run.path[0, 1], [1.0 - 1e-10, 1.0 - 1e-210])
+
+
+@pytest.mark.parametrize(
+    "opt", [adam(0.05, eps=0), rmsprop(0.01, eps=0), adagrad(0.1, eps=0)], ids=lambda o: o.name
+)
+def test_eps_zero_and_a_zero_gradient_do_not_diverge(opt):
+    # On the saddle x^2 - y^2 + y^4 / 4 from (1, 0) the y gradient is exactly 0 at every
+    # step: with eps = 0 its step is 0 / 0 unless guarded; it must be 0.
+    run = descend("saddle", [opt, adam(0.05)], start=(1.0, 0.0), steps=50)
+    assert not run.diverged.any()
+    np.testing.assert_array_equal(run.path[0, :, 1], 0.0)
+    assert abs(run.path[0, -1, 0]) < 0.9  # x slides towards the saddle
+
+
+def test_final_of_runs_diverged_at_their_start():
+    # Far outside the bounds: diverged at step 0, yet the start itself is finite.
+    run = descend("quadratic", ["gd", "adam"], start=[(1000.0, 0.0), (1.0, 1.0)], steps=10)
+    np.testing.assert_array_equal(run.diverged_step, [0, -1, 0, -1])
+    np.testing.assert_array_equal(run.final[[0, 2]], [[1000.0, 0.0], [1000.0, 0.0]])
+    np.testing.assert_array_equal(run.final_loss[[0, 2]], run.surface([1000.0, 0.0]))
+    assert np.isfinite(run.final_loss).all()
+    np.testing.assert_array_equal(run.final[[1, 3]], run.path[[1, 3], -1])
+    np.testing.assert_array_equal(run.final_loss[[1, 3]], run.loss[[1, 3], -1])
+    # A start whose loss is not finite: the start, with that loss.
+    pole = Surface.from_function(lambda x, y: 1 / x**2 + y**2, ((-1, 1), (-1, 1)), start=(0, 0.5))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        run = descend(pole, "gd", steps=3)
+        final, final_loss = run.final, run.final_loss
+    assert run.diverged_step.tolist() == [0]
+    np.testing.assert_array_equal(final, [[0.0, 0.5]])
+    assert final_loss.tolist() == [np.inf]
 
 
 def test_custom_optimizer_pair(bowl):

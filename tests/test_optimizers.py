@@ -118,6 +118,24 @@ def test_adam_hand_computed():
     np.testing.assert_allclose(np.concatenate(steps), [-0.1, -0.1 * (10 / 3) / np.sqrt(13.6)])
 
 
+@pytest.mark.parametrize(
+    "opt", [adagrad(0.1, eps=0.0), rmsprop(0.1, eps=0.0), adam(0.1, eps=0.0)], ids=lambda o: o.name
+)
+def test_eps_zero_and_a_zero_gradient_give_a_zero_step(opt):
+    # The x gradient is exactly 0: with eps = 0 its step would be 0 / 0.
+    steps = run_steps(opt, [np.array([0.0, 2.0]), np.array([0.0, -1.0])], np.zeros(2))
+    np.testing.assert_array_equal(np.array(steps)[:, 0], 0.0)
+    assert np.isfinite(steps).all() and (np.array(steps)[:, 1] != 0).all()
+
+
+def test_adam_zero_second_moment_gives_a_zero_step():
+    # beta2 = 0 keeps only the last squared gradient: after g = 2, g = 0 the second
+    # moment is 0 while the first is not (1 / 2); the step is 0, not -inf.
+    opt = adam(lr=0.1, beta1=0.5, beta2=0.0, eps=0.0)
+    steps = run_steps(opt, [np.array([2.0]), np.array([0.0])], np.zeros(1))
+    np.testing.assert_array_equal(np.concatenate(steps), [-0.1, 0.0])
+
+
 def test_newton_hand_computed():
     h = np.array([[2.0, 1.0], [1.0, 4.0]])
     p = np.array([1.0, -2.0])

@@ -19,7 +19,8 @@ def adagrad(lr: LearningRate = 0.01, eps: float = 1e-10) -> Optimizer:
     lr
         Learning rate: a float > 0 or a schedule ``t -> lr``.
     eps
-        Added to the denominator for numerical stability, >= 0.
+        Added to the denominator for numerical stability, >= 0. With ``eps = 0``
+        a coordinate whose second moment is 0 steps by 0, not by 0 / 0.
 
     Examples
     --------

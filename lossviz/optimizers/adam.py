@@ -34,7 +34,8 @@ def adam(
     beta1, beta2
         Decay rates of the first and second moment averages, in [0, 1).
     eps
-        Added to the denominator for numerical stability, >= 0.
+        Added to the denominator for numerical stability, >= 0. With ``eps = 0``
+        a coordinate whose second moment is 0 steps by 0, not by 0 / 0.
 
     Examples
     --------

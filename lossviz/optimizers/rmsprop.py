@@ -27,7 +27,8 @@ def rmsprop(lr: LearningRate = 0.01, alpha: float = 0.99, eps: float = 1e-8) -> 
     alpha
         Smoothing constant of the squared-gradient average, in [0, 1).
     eps
-        Added to the denominator for numerical stability, >= 0.
+        Added to the denominator for numerical stability, >= 0. With ``eps = 0``
+        a coordinate whose second moment is 0 steps by 0, not by 0 / 0.
 
     Examples
     --------
