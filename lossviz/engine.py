@@ -277,7 +277,7 @@ def descend(
 
     # Hoisted out of the loop: at a few runs, each Python-level lookup is a sizeable share
     # of a step that costs about ten microseconds.
-    gradient = s._gradient
+    gradient, hessian = s._gradient, s._hessian
     if fused:
         k_g, k_m, r, constants = factors.k_g, factors.k_m, factors.r, factors.constants
     with np.errstate(all="ignore"):
@@ -295,7 +295,7 @@ def descend(
             if others:
                 for j, i in enumerate(others):
                     rows = slice(n_fused + j * k, n_fused + (j + 1) * k)
-                    extra = {"hessian": s.hessian(p[rows])} if opts[i].needs_hessian else {}
+                    extra = {"hessian": hessian(p[rows])} if opts[i].needs_hessian else {}
                     step[rows], other_states[j] = opts[i].update(
                         g[rows], other_states[j], p[rows], **extra
                     )

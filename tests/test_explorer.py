@@ -311,6 +311,8 @@ def test_a_rescaling_loss_axis_redraws_that_panel_alone(ex):
     {"lr_scale": 1.3},  # a blit
     {"lr_scale": 3.0},  # the loss panel redrawn alone
     {"schedule": "step_decay", "schedule_every": 30},  # the schedule preview appears
+    {"optimizers": ("gd", "momentum", "adam", "rmsprop", "newton")},  # legend and loss alone
+    {"optimizers": ("adam",)},
 ])
 def test_a_blitted_frame_equals_a_full_redraw_pixel_for_pixel(ex, change):
     ex.canvas.syncing_data_url = False
@@ -319,6 +321,16 @@ def test_a_blitted_frame_equals_a_full_redraw_pixel_for_pixel(ex, change):
     blitted = pixels(ex)
     ex.loop.draw_full()
     np.testing.assert_array_equal(blitted, pixels(ex))
+
+
+def test_adding_or_removing_a_tag_redraws_the_legend_and_loss_not_the_map(ex):
+    for optimizers in (("gd", "momentum", "adam", "newton"), ("gd", "adam")):
+        stats = dict(ex.stats)
+        ex.set(optimizers=optimizers)
+        assert ex.stats["full_draws"] == stats["full_draws"]
+        assert ex.stats["panel_redraws"] == stats["panel_redraws"] + 2
+        labels = [t.get_text() for t in ex.figure.legends[0].get_texts()]
+        assert labels == [*optimizers, "start", "known minimum"]
 
 
 def test_view_only_changes_redraw_without_recomputing(ex):

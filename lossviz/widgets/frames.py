@@ -23,6 +23,7 @@ import sys
 from collections.abc import Callable, Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from matplotlib.colors import to_rgba
@@ -171,7 +172,8 @@ class FrameLoop:
     def _render(self, frame: Frame, request: _Request) -> None:
         shown = {p.name for p in self.panels if p.wanted(frame)}
         moved = self.layout.arrange({p.name: p.ax for p in self.panels}, shown)
-        redraw: list[Panel] = []
+        redraw: dict[str, Any] = {}  # what to redraw alone, by cell name
+        full = request.full or moved or self._background is None
         for panel in self.panels:
             if panel.name not in shown:
                 self._built.discard(id(panel))
@@ -180,20 +182,19 @@ class FrameLoop:
             if rebuild:
                 panel.build(frame)
                 self._built.add(id(panel))
-            for layer in panel.layers:
+            for i, layer in enumerate(panel.layers):
                 if rebuild or id(layer) not in self._built or layer.depends_on & request.changed:
                     layer.build(panel.ax, frame)
                     self._built.add(id(layer))
-                    rebuild = True
+                    # Its animated artists are blitted anyway; its figure-level ones (a legend)
+                    # are redrawn alone.
+                    for j, artist in enumerate(layer.figure_artists()):
+                        redraw[f"{panel.name}/{i}/{j}"] = artist
                 layer.update(frame)
             if panel.update(frame) or rebuild:
-                redraw.append(panel)
-        full = (
-            request.full
-            or moved
-            or self._background is None
-            or any(not p.redraw_alone for p in redraw)
-        )
+                if not panel.redraw_alone:
+                    full = True
+                redraw[panel.name] = panel.ax
         self.stats["frames"] += 1
         if not full and redraw:
             full = not self._redraw_alone(redraw)
@@ -211,25 +212,31 @@ class FrameLoop:
         self.stats["full_draws"] += 1
         self.canvas.draw()
 
-    def _redraw_alone(self, panels: list[Panel]) -> bool:
-        """Redraw each panel's static part inside its cell over the cached background;
-        False (nothing cached) when one does not fit its cell."""
+    def _redraw_alone(self, pieces: dict[str, Any]) -> bool:
+        """Redraw each piece (a panel's axes, or a figure-level artist) inside its cell over
+        the cached background; False (nothing cached) when one does not fit its cell."""
         renderer = self.canvas.get_renderer()
         self.canvas.restore_region(self._background)
         pixels = np.asarray(renderer.buffer_rgba())
         height = pixels.shape[0]
         face = np.round(np.array(to_rgba(self.figure.get_facecolor())) * 255).astype(np.uint8)
-        for panel in panels:
-            cell = self._cells.get(panel.name)
+        for name, piece in pieces.items():
+            cell = self._cells.get(name)
             if cell is None:
                 return False
             x0, y0, x1, y1 = cell
             pixels[height - y1 : height - y0, x0:x1] = face
-            panel.ax.draw(renderer)
-            if not _inside(panel.ax.get_tightbbox(renderer), cell):
+            piece.draw(renderer)
+            extent = _extent(piece, renderer)
+            if not _inside(extent, cell):
                 return False
+            # A piece that grew may now reach into another's cell: that one then waits for
+            # the next full draw.
+            for other, other_cell in list(self._cells.items()):
+                if other != name and _overlaps(extent, other_cell):
+                    del self._cells[other]
         self._background = self.canvas.copy_from_bbox(self.figure.bbox)
-        self.stats["panel_redraws"] += len(panels)
+        self.stats["panel_redraws"] += len(pieces)
         return True
 
     def _draw_animated(self) -> None:
@@ -248,40 +255,55 @@ class FrameLoop:
             self.on_error(exc)
 
     def _find_cells(self, renderer) -> dict[str, tuple[int, int, int, int]]:
-        """For each panel that may be redrawn alone: the largest rectangle around its axes
-        that no other panel or figure-level artist (the legend) reaches into."""
+        """For each piece that may be redrawn alone (a panel that allows it, a layer's
+        figure-level artist): the largest rectangle around it that no other piece reaches."""
         shown = [p for p in self.panels if p.ax.get_visible()]
         extents = {p.name: p.ax.get_tightbbox(renderer) for p in shown}
-        figure_level = [a.get_window_extent(renderer) for a in (*self.figure.legends,
-                                                                  *self.figure.texts)]
+        # Figure-level pieces (the legend strip) first; the panels' cells then keep out of
+        # theirs, so no two cells overlap.
+        anchors = {}
+        for panel in shown:
+            for i, layer in enumerate(panel.layers):
+                for j, artist in enumerate(layer.figure_artists()):
+                    name = f"{panel.name}/{i}/{j}"
+                    extents[name] = anchors[name] = artist.get_window_extent(renderer)
+        anchors |= {p.name: p.ax.bbox for p in shown if p.redraw_alone}
+        others = [
+            a.get_window_extent(renderer)
+            for a in (*self.figure.legends, *self.figure.texts)
+            if not any(a is artist for p in shown for layer in p.layers
+                       for artist in layer.figure_artists())
+        ]
         width, height = round(self.figure.bbox.width), round(self.figure.bbox.height)
         cells = {}
-        for panel in shown:
-            if not panel.redraw_alone:
-                continue
-            a = panel.ax.bbox
+        for name, a in anchors.items():
             # A margin from neighbours only: nothing lies beyond the figure's edges.
             x0, y0, x1, y1 = -CELL_MARGIN, -CELL_MARGIN, width + CELL_MARGIN, height + CELL_MARGIN
             fits = True
-            for other in [e for n, e in extents.items() if n != panel.name] + figure_level:
+            taken = [Bbox.from_extents(*c) for c in cells.values()]
+            for other in [e for n, e in extents.items() if n != name] + others + taken:
+                # Every cut that leaves the obstacle outside; keep the one losing least.
+                cuts = []
                 if other.x1 <= a.x0:
-                    x0 = max(x0, other.x1)
-                elif other.x0 >= a.x1:
-                    x1 = min(x1, other.x0)
-                elif other.y1 <= a.y0:
-                    y0 = max(y0, other.y1)
-                elif other.y0 >= a.y1:
-                    y1 = min(y1, other.y0)
-                else:
+                    cuts.append((max(x0, other.x1), y0, x1, y1))
+                if other.x0 >= a.x1:
+                    cuts.append((x0, y0, min(x1, other.x0), y1))
+                if other.y1 <= a.y0:
+                    cuts.append((x0, max(y0, other.y1), x1, y1))
+                if other.y0 >= a.y1:
+                    cuts.append((x0, y0, x1, min(y1, other.y0)))
+                if not cuts:
                     fits = False
+                    break
+                x0, y0, x1, y1 = max(cuts, key=lambda c: (c[2] - c[0]) * (c[3] - c[1]))
             cell = (
                 math.ceil(x0) + CELL_MARGIN,
                 math.ceil(y0) + CELL_MARGIN,
                 math.floor(x1) - CELL_MARGIN,
                 math.floor(y1) - CELL_MARGIN,
             )
-            if fits and _inside(extents[panel.name], cell):
-                cells[panel.name] = cell
+            if fits and _inside(extents[name], cell):
+                cells[name] = cell
         return cells
 
     def close(self) -> None:
@@ -295,6 +317,18 @@ class FrameLoop:
         self.frame = None
 
 
+def _extent(piece, renderer) -> Bbox:
+    """Where a piece drew: an axes with its labels, or an artist."""
+    if hasattr(piece, "get_tightbbox") and hasattr(piece, "xaxis"):
+        return piece.get_tightbbox(renderer)
+    return piece.get_window_extent(renderer)
+
+
 def _inside(box: Bbox, cell: tuple[int, int, int, int]) -> bool:
     x0, y0, x1, y1 = cell
     return x0 <= box.x0 and y0 <= box.y0 and box.x1 <= x1 and box.y1 <= y1
+
+
+def _overlaps(box: Bbox, cell: tuple[int, int, int, int]) -> bool:
+    x0, y0, x1, y1 = cell
+    return box.x0 < x1 and x0 < box.x1 and box.y0 < y1 and y0 < box.y1

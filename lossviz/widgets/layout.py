@@ -39,7 +39,7 @@ class Layout:
             left=0.07,
             right=0.98,
             bottom=0.12,
-            top=0.82,
+            top=0.80,
             wspace=0.22,
             hspace=0.8,
         )

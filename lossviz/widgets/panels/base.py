@@ -66,6 +66,11 @@ class Layer:
         """The animated artists, drawn over the background every frame."""
         return []
 
+    def figure_artists(self) -> list[Artist]:
+        """Static artists the layer put on the figure outside any axes (a legend): when
+        only the layer is rebuilt, these are redrawn alone, not the panel."""
+        return []
+
     def remove(self) -> None:
         """Remove every artist the layer made."""
 

@@ -59,12 +59,13 @@ class PathsLayer(Layer):
             markeredgecolor="black", markeredgewidth=0.8,
         )
         handles = [*self.paths.lines, self.paths.start, minimum]
-        # Top left, in at most three columns: the canvas toolbar sits at the top right.
+        # Top left, in two rows at most (a taller legend would reach the map's title), and
+        # clear of the canvas toolbar at the top right: five columns at most.
         self.legend = ax.figure.legend(
             handles=handles,
             labels=[*labels, "start", "known minimum"],
             loc="upper left",
-            ncol=min(len(handles), 3) if len(handles) > 4 else len(handles),
+            ncol=len(handles) if len(handles) <= 4 else min(5, -(-len(handles) // 2)),
             frameon=False,
             fontsize=9.5,
             bbox_to_anchor=(0.005, 1.0),
@@ -75,6 +76,9 @@ class PathsLayer(Layer):
 
     def update(self, frame: Frame) -> None:
         update_paths(self.paths, frame.run)
+
+    def figure_artists(self) -> list[Artist]:
+        return [self.legend] if self.legend is not None else []
 
     def artists(self) -> list[Artist]:
         return self.paths.artists if self.paths is not None else []
