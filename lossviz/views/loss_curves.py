@@ -37,6 +37,16 @@ def loss_reference(surface: Surface) -> float:
         return float(np.min(surface(surface.minima)))
 
 
+def draw_loss_lines(
+    ax: Axes, labels: list[str], colors: list[str], animated: bool = False
+) -> list[Line2D]:
+    """One empty line per label on ``ax``, nothing else (see `draw_loss_curves`)."""
+    return [
+        ax.plot([], [], color=c, linewidth=1.8, label=label, animated=animated)[0]
+        for label, c in zip(labels, colors, strict=True)
+    ]
+
+
 def draw_loss_curves(
     ax: Axes, labels: list[str], colors: list[str], reference: float, animated: bool = False
 ) -> LossArtists:
@@ -46,10 +56,7 @@ def draw_loss_curves(
     the gap ``loss - reference`` (0 at the minimum) so a log axis can show
     convergence across decades; otherwise the raw loss.
     """
-    lines = [
-        ax.plot([], [], color=c, linewidth=1.8, label=label, animated=animated)[0]
-        for label, c in zip(labels, colors, strict=True)
-    ]
+    lines = draw_loss_lines(ax, labels, colors, animated)
     ax.set_xlabel("step")
     if np.isfinite(reference):
         ax.set_ylabel("loss above best minimum")

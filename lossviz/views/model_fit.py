@@ -92,12 +92,19 @@ def draw_model_fit(
         inputs = np.array([-reach, reach])
         ax.set_xlabel("feature 1")
         ax.set_ylabel("feature 2")
-    fits = [
+    fits = draw_fit_lines(ax, labels, colors, animated)
+    ax.set_title("data and fitted models", fontsize=10)
+    return ModelFitArtists(data, fits, surface, inputs)
+
+
+def draw_fit_lines(
+    ax: Axes, labels: list[str], colors: list[str], animated: bool = False
+) -> list[Line2D]:
+    """One empty fitted-model line per label on ``ax`` (see `draw_model_fit`)."""
+    return [
         ax.plot([], [], color=c, linewidth=1.8, label=label, animated=animated)[0]
         for label, c in zip(labels, colors, strict=True)
     ]
-    ax.set_title("data and fitted models", fontsize=10)
-    return ModelFitArtists(data, fits, surface, inputs)
 
 
 def update_model_fit(artists: ModelFitArtists, weights: np.ndarray) -> None:

@@ -182,6 +182,8 @@ class FrameLoop:
             if rebuild:
                 panel.build(frame)
                 self._built.add(id(panel))
+            elif panel.animated_depends_on & request.changed:
+                panel.rebuild_animated(frame)
             for i, layer in enumerate(panel.layers):
                 if rebuild or id(layer) not in self._built or layer.depends_on & request.changed:
                     layer.build(panel.ax, frame)

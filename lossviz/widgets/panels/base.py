@@ -85,6 +85,9 @@ class Panel:
     name: str = "panel"
     depends_on: frozenset[str] = frozenset()
     """State fields whose change rebuilds the static part (`build`)."""
+    animated_depends_on: frozenset[str] = frozenset()
+    """State fields whose change remakes only the animated artists (`rebuild_animated`):
+    nothing static is redrawn for them."""
     redraw_alone: bool = True
     """Whether its static part may be redrawn without the rest of the figure."""
 
@@ -98,6 +101,9 @@ class Panel:
 
     def build(self, frame: Frame) -> None:
         """(Re)draw the static part on ``self.ax`` and make the animated artists."""
+
+    def rebuild_animated(self, frame: Frame) -> None:
+        """Remake the animated artists (one per run) for new optimizers."""
 
     def update(self, frame: Frame) -> bool:
         """Set the animated artists' data; True when the static part must be redrawn

@@ -7,7 +7,7 @@ from matplotlib.artist import Artist
 from matplotlib.ticker import LogLocator, NullLocator
 
 from lossviz.views import draw_loss_curves, fit_limits, loss_reference, update_loss_curves
-from lossviz.views.loss_curves import LossArtists
+from lossviz.views.loss_curves import LossArtists, draw_loss_lines
 from lossviz.widgets.panels.base import Frame, Panel
 from lossviz.widgets.state import uses_log_loss
 
@@ -17,7 +17,8 @@ class LossPanel(Panel):
     blit); when they must change, this panel alone is redrawn."""
 
     name = "loss"
-    depends_on = frozenset({"surface", "surface_params", "optimizers", "steps", "loss_scale"})
+    depends_on = frozenset({"surface", "surface_params", "steps", "loss_scale"})
+    animated_depends_on = frozenset({"optimizers"})
 
     def __init__(self) -> None:
         super().__init__()
@@ -43,6 +44,11 @@ class LossPanel(Panel):
         self.ax.set_title("loss per step", fontsize=11, y=1.0, pad=6)
         values = update_loss_curves(self.curves, frame.run)
         self.ax.set_ylim(*fit_limits(values, None, self.logarithmic))
+
+    def rebuild_animated(self, frame: Frame) -> None:
+        self.curves.remove()
+        lines = draw_loss_lines(self.ax, list(frame.run.labels), frame.colors, animated=True)
+        self.curves = LossArtists(lines, self.curves.reference)
 
     def update(self, frame: Frame) -> bool:
         values = update_loss_curves(self.curves, frame.run)
