@@ -83,15 +83,34 @@ def update_loss_curves(artists: LossArtists, run: Run) -> np.ndarray:
     return values
 
 
+def loss_ceiling(values: np.ndarray, logarithmic: bool) -> float:
+    """The highest loss the panel makes room for: a hundred times the highest start
+    (log axis), or one and a half times it (linear); inf when no start is finite.
+
+    A diverging run climbs by many decades in a few steps; its curve leaves through
+    the top of the panel instead of squashing every other curve to the bottom.
+    """
+    start = values[:, 0]
+    start = start[np.isfinite(start)]
+    if start.size == 0:
+        return float("inf")
+    top = float(start.max())
+    if logarithmic:
+        return 100.0 * top if top > 0 else float("inf")
+    return top + 0.5 * abs(top) if top != 0 else float("inf")
+
+
 def fit_limits(
     values: np.ndarray, current: tuple[float, float] | None, logarithmic: bool
 ) -> tuple[float, float] | None:
     """New y-limits for the loss panel, or None when the current ones still fit.
 
-    Keeping limits while the data stays inside them and uses a fair part of
-    the range lets a live widget redraw only the curves (blitting) for most
-    slider moves, instead of re-rendering ticks and labels every frame.
+    ``values`` has shape (runs, steps + 1). Keeping limits while the data stays
+    inside them and uses a fair part of the range lets a live widget redraw
+    only the curves (blitting) for most slider moves, instead of re-rendering
+    ticks and labels every frame. The limits reach up to `loss_ceiling` at most.
     """
+    values = np.minimum(values, loss_ceiling(values, logarithmic)) if values.size else values
     finite = values[np.isfinite(values)]
     if logarithmic:
         finite = finite[finite > 0]
@@ -104,8 +123,11 @@ def fit_limits(
         if current is not None:
             c_lo, c_hi = np.log10(current[0]), np.log10(current[1])
             inside = c_lo <= lo_l and hi_l <= c_hi
-            if inside and (hi_l - lo_l) >= 0.3 * (c_hi - c_lo) - 1:
+            if inside and (hi_l - lo_l) >= 0.2 * (c_hi - c_lo) - 1.5:
                 return None
+            if lo_l < c_lo:
+                # Curves reaching lower: leave a decade to spare, as they tend to go on.
+                want = (want[0] / 10, want[1])
         return want
     pad = 0.05 * (hi - lo if hi > lo else max(abs(hi), 1.0))
     want = (lo - pad, hi + pad)

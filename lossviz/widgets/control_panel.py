@@ -81,6 +81,8 @@ class ControlPanel:
             name: make_control(spec) for name, spec in CONTROLS.items()
         }
         self._quiet = 0
+        self._views: dict[str, ControlView] = {}
+        self._shown: set[str] = set()
         for name, control in self.controls.items():
             if isinstance(control, widgets.Button):
                 control.on_click(lambda _button: on_reset())
@@ -126,11 +128,22 @@ class ControlPanel:
             value = tuple(value)
         self.on_change(name, value)
 
-    def show(self, views: dict[str, ControlView], shown: Iterable[str]) -> None:
-        """Write what each control shows, and show only the controls named in ``shown``."""
+    def show(
+        self, views: dict[str, ControlView], shown: Iterable[str], force: bool = False
+    ) -> None:
+        """Write what each control shows, and show only the controls named in ``shown``.
+
+        Only what changed since the last call is written (a drag moves one slider),
+        unless ``force``: then every control is put back to its view (after a refused
+        change, the widget a student moved shows the state again).
+        """
         shown = set(shown)
+        if not force and views == self._views and shown == self._shown:
+            return
         with self.quiet():
             for name, view in views.items():
+                if not force and self._views.get(name) == view:
+                    continue
                 control = self.controls[name]
                 if view.options is not None:
                     key = "allowed_tags" if name == "optimizers" else "options"
@@ -144,6 +157,7 @@ class ControlPanel:
                     control.value = view.value
                 if hasattr(control, "disabled"):
                     control.disabled = view.disabled
+            self._views = dict(views)
             for name, control in self.controls.items():
                 control.layout.display = None if name in shown else "none"
             self.optimizers_row.layout.display = self.controls["optimizers"].layout.display
@@ -153,6 +167,7 @@ class ControlPanel:
                     for w in column.children
                 )
                 column.layout.display = None if visible else "none"
+            self._shown = shown
 
     def close(self) -> None:
         close_widgets(self.box)

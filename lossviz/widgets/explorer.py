@@ -423,7 +423,9 @@ class Explorer:
             new = apply_change(self._state, name, value, self.catalog)
         except Exception as exc:  # noqa: BLE001 - shown in the widget, which keeps its state
             self._show_error(exc)
-            self._control_panel.show(control_views(self._state, self.catalog), self._shown)
+            self._control_panel.show(
+                control_views(self._state, self.catalog), self._shown, force=True
+            )
             return
         self._commit(self._state, new)
 
