@@ -152,7 +152,9 @@ def sweep(positions: np.ndarray) -> list[float]:
 
 
 def stats(ex: Explorer) -> dict[str, int]:
-    return {k: int(ex.stats.get(k, 0)) for k in ("frames", "full_draws", "blits")}
+    return {
+        k: int(ex.stats.get(k, 0)) for k in ("frames", "full_draws", "panel_redraws", "blits")
+    }
 
 
 def delta(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:
@@ -193,6 +195,8 @@ def draw_note(counts: dict[str, int], moves: int, errors: int) -> str:
     note = (
         f"full draws {counts['full_draws'] / max(frames, 1):4.0%} ({counts['full_draws']}/{frames})"
     )
+    if counts["panel_redraws"]:  # the rebuilt Explorer redraws a rescaled loss panel alone
+        note += f"   a panel redrawn alone {counts['panel_redraws'] / max(frames, 1):4.0%}"
     if frames != moves:
         note += f"   NOTE {frames} frames for {moves} moves"
     if errors:

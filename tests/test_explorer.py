@@ -114,13 +114,30 @@ def test_the_slider_shows_the_rate_in_use_under_a_factor(ex):
     assert ex.hyperparameters["gd"]["lr"] == pytest.approx(4e-4)
 
 
+def test_a_value_the_browser_sends_back_snapped_is_not_a_move(ex):
+    # A browser slider snaps a value the kernel wrote to its own step and may send it
+    # back; taken as a move, an echo on the hidden lr slider would set every rate to one.
+    ex.set(tune="gd")
+    rate = ex.hyperparameters["gd"]["lr"]
+    assert ex.controls["lr"].value == rate
+    ex.controls["lr"].value = rate * 10**0.004  # within half a step (0.02 in log10)
+    assert ex.hyperparameters["gd"]["lr"] == rate
+    ex.controls["lr"].value = rate * 10**0.02  # a step: the student moved it
+    assert ex.hyperparameters["gd"]["lr"] == pytest.approx(rate * 10**0.02)
+    rates = {n: h["lr"] for n, h in ex.hyperparameters.items()}
+    ex.set(tune="all")
+    ex.controls["lr_scale"].value = 1.1
+    assert {n: h["lr"] for n, h in ex.hyperparameters.items()} == pytest.approx(
+        {n: 1.1 * r for n, r in rates.items()})
+
+
 def test_set_and_slider_mean_the_same(ex):
     # One meaning per control: set(lr=...) does what moving the slider does.
     by_slider = Explorer("rosenbrock", optimizers=("gd", "momentum", "adam"), steps=150)
-    for tune in ("adam", "all"):
-        ex.set(tune=tune, lr=2e-3)
+    for tune, lr in (("adam", 2e-3), ("all", 3e-3)):
+        ex.set(tune=tune, lr=lr)
         by_slider.controls["tune"].value = tune
-        by_slider.controls["lr"].value = 2e-3
+        by_slider.controls["lr"].value = lr
         assert ex.state == by_slider.state
     ex.set(lr_scale=0.5)
     by_slider.controls["lr_scale"].value = 0.5

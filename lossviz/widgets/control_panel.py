@@ -20,6 +20,8 @@ from lossviz.widgets.control_table import CONTROLS, ControlSpec
 from lossviz.widgets.state import ControlView
 
 _STYLE = {"description_width": "initial"}
+_NOTHING = object()
+_SLIDERS = ("float", "log", "int")
 
 
 def make_control(spec: ControlSpec) -> widgets.Widget:
@@ -82,7 +84,8 @@ class ControlPanel:
         }
         self._quiet = 0
         self._views: dict[str, ControlView] = {}
-        self._shown: set[str] = set()
+        self._shown: set[str] | None = None
+        self._written: dict[str, Any] = {}
         for name, control in self.controls.items():
             if isinstance(control, widgets.Button):
                 control.on_click(lambda _button: on_reset())
@@ -122,26 +125,47 @@ class ControlPanel:
     def _changed(self, name: str, value: Any) -> None:
         if self._quiet:
             return
+        written = self._written.pop(name, _NOTHING)
+        if written is not _NOTHING and self._same_position(name, value, written):
+            # The browser's slider snapped a value the kernel wrote to its own step and sent
+            # it back: not a student's move (it would, say, set every rate to one value).
+            return
         if name == "batch_size":
             value = value or None  # the slider's 0 is the full training set
         elif name == "optimizers":
             value = tuple(value)
         self.on_change(name, value)
 
+    def _same_position(self, name: str, value: Any, written: Any) -> bool:
+        """Whether ``value`` is ``written`` as the slider can show it (within half a step)."""
+        control, spec = self.controls[name], CONTROLS[name]
+        if spec.kind == "log":
+            if value <= 0 or written <= 0:
+                return False
+            return abs(math.log10(value) - math.log10(written)) <= control.step / 2 + 1e-12
+        if spec.kind == "float":
+            return abs(value - written) <= control.step / 2 + 1e-12
+        return value == written
+
     def show(
         self, views: dict[str, ControlView], shown: Iterable[str], force: bool = False
     ) -> None:
         """Write what each control shows, and show only the controls named in ``shown``.
 
-        Only what changed since the last call is written (a drag moves one slider),
-        unless ``force``: then every control is put back to its view (after a refused
-        change, the widget a student moved shows the state again).
+        Only what changed since the last call is written (a drag moves one slider), and
+        hidden sliders wait until they show, unless ``force``: then every control is put
+        back to its view (after a refused change, the widget a student moved shows the
+        state again).
         """
         shown = set(shown)
-        if not force and views == self._views and shown == self._shown:
-            return
         with self.quiet():
             for name, view in views.items():
+                # A hidden slider's value waits until it shows: a browser may snap a value
+                # written to it and send it back (see `_changed`).
+                wait = not force and name not in shown and CONTROLS[name].kind in _SLIDERS
+                if wait:
+                    self._views.pop(name, None)
+                    continue
                 if not force and self._views.get(name) == view:
                     continue
                 control = self.controls[name]
@@ -155,19 +179,18 @@ class ControlPanel:
                         control.step = view.high / 100
                 if view.value is not None and control.value != view.value:
                     control.value = view.value
+                    self._written[name] = control.value
                 if hasattr(control, "disabled"):
                     control.disabled = view.disabled
-            self._views = dict(views)
-            for name, control in self.controls.items():
-                control.layout.display = None if name in shown else "none"
-            self.optimizers_row.layout.display = self.controls["optimizers"].layout.display
-            for column in self.columns.values():
-                visible = any(
-                    w.layout.display != "none"
-                    for w in column.children
-                )
-                column.layout.display = None if visible else "none"
-            self._shown = shown
+                self._views[name] = view
+            if shown != self._shown or force:
+                for name, control in self.controls.items():
+                    control.layout.display = None if name in shown else "none"
+                self.optimizers_row.layout.display = self.controls["optimizers"].layout.display
+                for column in self.columns.values():
+                    visible = any(w.layout.display != "none" for w in column.children)
+                    column.layout.display = None if visible else "none"
+                self._shown = shown
 
     def close(self) -> None:
         close_widgets(self.box)

@@ -57,6 +57,14 @@ def test_tour_slider_keyboard_and_click(page, jupyterlab):
     harness.wait_canvas_change(canvas, before)
     moved = wait_for(lambda: (s := harness.explorer_state(page))["lr"] != state["lr"] and s)
     assert moved["error"] is None
+    # "learning rates ×" keeps the rates' ratios (adam's is 50 times gd's in the tour),
+    # also after the browser has answered the kernel's writes.
+    for _ in range(3):
+        harness.press_key(harness.find_slider(page, "learning rate"), "ArrowRight")
+    time.sleep(1.0)
+    moved = harness.explorer_state(page)
+    assert moved["lr"]["adam"] / moved["lr"]["gd"] == pytest.approx(50)
+    assert moved["lr"]["gd"] > state["lr"]["gd"]
 
     # A click on the map moves the start of every path there.
     target = (-1.0, -0.5)
