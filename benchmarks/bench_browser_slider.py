@@ -93,7 +93,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("notebook", nargs="?", type=Path, help=f"default {DEFAULT_NOTEBOOK}")
     parser.add_argument("--demo", action="store_true", help="use the harness demo notebook")
-    parser.add_argument("--slider", help="part of the slider's description (default: first)")
+    parser.add_argument(
+        "--slider",
+        help="part of the slider's description (default: 'learning rate' for a lesson, "
+        "the first slider for --demo)",
+    )
     parser.add_argument("--repeats", type=int, default=20)
     parser.add_argument("--warmup", type=int, default=2, help="presses not measured")
     parser.add_argument("--timeout", type=float, default=10.0, help="seconds per press")
@@ -161,6 +165,8 @@ def main(argv: list[str] | None = None) -> int:
                     harness.restart_and_run_all(page)
                     harness.assert_no_errors(page)
                     harness.find_canvas(page)
+                    if args.slider is None and not args.demo:
+                        args.slider = "learning rate"  # the tour's factor slider, 'learning rates ×'
                     slider = harness.find_slider(page, args.slider)
                     slider.scroll_into_view_if_needed()
                     slider.focus()
