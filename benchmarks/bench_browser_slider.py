@@ -166,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
                     harness.assert_no_errors(page)
                     harness.find_canvas(page)
                     if args.slider is None and not args.demo:
-                        args.slider = "learning rate"  # the tour's factor slider, 'learning rates ×'
+                        args.slider = "learning rate"  # the tour's 'learning rates ×'
                     slider = harness.find_slider(page, args.slider)
                     slider.scroll_into_view_if_needed()
                     slider.focus()
