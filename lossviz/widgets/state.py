@@ -146,16 +146,7 @@ class Catalog:
     # surfaces
     def add_surface(self, s: Surface) -> str:
         """Offer ``s`` as a choice; returns its key (its name, told apart from registered ones)."""
-        for key, known in self.custom_surfaces.items():
-            if known is s:
-                return key
-        base = s.name if s.name not in surface_names() else f"{s.name} (custom)"
-        key, n = base, 1
-        while key in self.custom_surfaces:
-            n += 1
-            key = f"{base} {n}"
-        self.custom_surfaces[key] = s
-        return key
+        return _offer(self.custom_surfaces, s, surface_names())
 
     def surface_choices(self) -> list[tuple[str, str]]:
         """``(label, key)`` of every surface: a lesson's own first, then the registered ones."""
@@ -200,16 +191,7 @@ class Catalog:
     # optimizers
     def add_optimizer(self, o: Optimizer) -> str:
         """Offer the optimizer object ``o``; returns its label (its name, told apart)."""
-        for label, known in self.custom_optimizers.items():
-            if known is o:
-                return label
-        base = o.name if o.name not in optimizer_names() else f"{o.name} (custom)"
-        label, n = base, 1
-        while label in self.custom_optimizers:
-            n += 1
-            label = f"{base} {n}"
-        self.custom_optimizers[label] = o
-        return label
+        return _offer(self.custom_optimizers, o, optimizer_names())
 
     def optimizer_labels(self) -> list[str]:
         return [*optimizer_names(), *self.custom_optimizers]
@@ -223,6 +205,21 @@ class Catalog:
         self._facts.clear()
         self.custom_surfaces.clear()
         self.custom_optimizers.clear()
+
+
+def _offer(offered: dict[str, Any], thing: Any, registered: list[str]) -> str:
+    """Add ``thing`` (a Surface or an Optimizer) to ``offered`` under its name, told apart
+    from the ``registered`` names and from the others offered; its key."""
+    for key, known in offered.items():
+        if known is thing:
+            return key
+    base = thing.name if thing.name not in registered else f"{thing.name} (custom)"
+    key, n = base, 1
+    while key in offered:
+        n += 1
+        key = f"{base} {n}"
+    offered[key] = thing
+    return key
 
 
 def _frozen(params: Mapping[str, float] | None) -> tuple:
