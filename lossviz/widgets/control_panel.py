@@ -193,6 +193,4 @@ class ControlPanel:
                 self._shown = shown
 
     def close(self) -> None:
-        close_widgets(self.box)
-        for control in self.controls.values():
-            close_widgets(control)
+        close_widgets(self.box)  # every control sits in one of its columns

@@ -380,9 +380,7 @@ class Explorer:
             return
         self._closed = True
         self.loop.close()
-        self._control_panel.close()
-        close_widgets(self.widget)
-        close_widgets(self.canvas)
+        close_widgets(self.widget)  # the canvas, the controls, the status and the readout
         figure = self.canvas.figure
         figure.clear()
         # The canvas keeps its last pixels for diffs; a closed one needs none.

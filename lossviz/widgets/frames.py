@@ -21,7 +21,6 @@ import asyncio
 import math
 import sys
 from collections.abc import Callable, Iterable
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -106,7 +105,6 @@ class FrameLoop:
         (the default) does so inside a Jupyter kernel only; scripts and tests draw at once."""
         self.stats = {"frames": 0, "computes": 0, "full_draws": 0, "panel_redraws": 0, "blits": 0}
         """Counts: frames drawn, `descend` runs, full draws, panels redrawn alone, blits."""
-        self._holding = 0
         self._pending: _Request | None = None
         self._scheduled = False
         self._built: set[int] = set()
@@ -116,17 +114,6 @@ class FrameLoop:
         self.closed = False
 
     # -- requests ------------------------------------------------------------------------------
-    @contextmanager
-    def hold(self):
-        """Collect every request made inside, then make one frame."""
-        self._holding += 1
-        try:
-            yield
-        finally:
-            self._holding -= 1
-            if self._holding == 0 and self._pending is not None:
-                self._schedule()
-
     def request(
         self, *, recompute: bool = False, changed: Iterable[str] = (), full: bool = False
     ) -> None:
@@ -135,8 +122,7 @@ class FrameLoop:
         draw."""
         request = _Request(recompute, set(changed), full)
         self._pending = request.merge(self._pending)
-        if not self._holding:
-            self._schedule()
+        self._schedule()
 
     def _schedule(self) -> None:
         coalesce = in_kernel() if self.coalesce is None else self.coalesce

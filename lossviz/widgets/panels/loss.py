@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 from matplotlib.artist import Artist
 from matplotlib.ticker import LogLocator, NullLocator
 
@@ -32,8 +31,6 @@ class LossPanel(Panel):
             self.ax, list(frame.run.labels), frame.colors, reference, animated=True
         )
         self.logarithmic = uses_log_loss(frame.state, reference)
-        if not self.logarithmic and np.isfinite(reference):
-            self.ax.set_ylabel("loss above best minimum")
         self.ax.set_yscale("log" if self.logarithmic else "linear")
         if self.logarithmic:
             # Decades only: minor ticks would cost the rescaling frames more than they show.
