@@ -17,7 +17,7 @@ from lossviz.surfaces.base import Surface
 
 
 class StabilityLimit(NamedTuple):
-    """The largest stable constant gradient-descent rate at a surface's best known minimum."""
+    """The largest stable constant gradient-descent rate at a surface's global minimum."""
 
     point: np.ndarray
     """The minimum, shape (2,)."""
@@ -27,19 +27,9 @@ class StabilityLimit(NamedTuple):
     """``2 / lambda_max``: gradient descent converges there for ``lr`` below it."""
 
 
-def best_minimum(surface: Surface) -> np.ndarray | None:
-    """The known minimum with the lowest loss, shape (2,), or None when none is known."""
-    if len(surface.minima) == 0:
-        return None
-    with np.errstate(all="ignore"):
-        values = np.asarray(surface(surface.minima), dtype=np.float64)
-    if not np.isfinite(values).any():
-        return surface.minima[0]
-    return surface.minima[int(np.nanargmin(values))]
-
-
 def stability_limit(surface: Surface) -> StabilityLimit | None:
-    """``2 / lambda_max`` at the best known minimum, or None where it means nothing.
+    """``2 / lambda_max`` at the surface's `~lossviz.Surface.global_minimum`, or None where it
+    means nothing.
 
     None when the surface lists no minimum, or its Hessian there is not
     positive in any direction (a flat or degenerate bottom).
@@ -50,7 +40,7 @@ def stability_limit(surface: Surface) -> StabilityLimit | None:
     >>> stability_limit(lossviz.surface("quadratic", condition=10.0)).rate
     0.2
     """
-    point = best_minimum(surface)
+    point = surface.global_minimum
     if point is None:
         return None
     with np.errstate(all="ignore"):
@@ -60,4 +50,4 @@ def stability_limit(surface: Surface) -> StabilityLimit | None:
     return StabilityLimit(np.array(point, dtype=np.float64), curvature, 2.0 / curvature)
 
 
-__all__ = ["StabilityLimit", "best_minimum", "stability_limit"]
+__all__ = ["StabilityLimit", "stability_limit"]

@@ -5,15 +5,17 @@ which rate is right depends on the surface's curvature and size. These
 defaults are derived from the surface itself:
 
 * first-order methods (gd, momentum, nesterov): ``lr = 1 / lambda`` with
-  ``lambda`` the largest Hessian eigenvalue at the global minimum (gradient
-  descent is stable there below ``2 / lambda``), halved until a 300-step run
-  from the surface's start does not diverge (far up a steep hillside the
-  curvature can be much larger than at the bottom);
+  ``lambda`` the largest Hessian eigenvalue at the surface's global minimum
+  (`lossviz.curvature.stability_limit`: gradient descent is stable there below
+  ``2 / lambda``), rounded to 1, 2 or 5 times a power of ten and divided by 2.5
+  (and rounded again: 1, 0.5, 0.2, 0.1, ...) until a 300-step run from the
+  surface's start does not diverge (far up a steep hillside the curvature can
+  be much larger than at the bottom);
 * adaptive methods, whose step length is about ``lr`` per coordinate: a small
   fraction of the bounds' diagonal ``D`` (adam ``D / 100``, rmsprop ``D / 1000``
   since its first steps are ``1 / sqrt(1 - alpha)`` = 10 times larger, adagrad
   ``D / 20`` since its steps shrink like ``1 / sqrt(t)``);
-* newton: ``lr = 1`` with a little damping, halved like the first-order rates
+* newton: ``lr = 1`` with a little damping, lowered like the first-order rates
   until it does not diverge from the start.
 """
 
@@ -23,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from lossviz.curvature import stability_limit
 from lossviz.engine import descend
 from lossviz.optimizers.base import optimizer
 from lossviz.surfaces.base import Surface
@@ -32,10 +35,18 @@ _ADAPTIVE_SCALE = {"adam": 1e-2, "rmsprop": 1e-3, "adagrad": 5e-2}
 
 
 def curvature(surface: Surface) -> float:
-    """Largest absolute Hessian eigenvalue at the global minimum (or the start if none known)."""
-    point = surface.minima[0] if len(surface.minima) else surface.start
+    """The curvature that sets the first-order default rates.
+
+    ``lambda_max`` at the global minimum, as in `lossviz.curvature.stability_limit`.
+    Where that means nothing (no minimum listed, or a bottom that is not
+    curved upwards) the largest absolute eigenvalue at the start, and where that
+    is zero or not finite too, one over the bounds' larger side.
+    """
+    limit = stability_limit(surface)
+    if limit is not None:
+        return limit.curvature
     with np.errstate(all="ignore"):
-        eig = np.abs(np.linalg.eigvalsh(surface.hessian(point))).max()
+        eig = np.abs(np.linalg.eigvalsh(surface.hessian(surface.start))).max()
     if not np.isfinite(eig) or eig <= 0:
         (xmin, xmax), (ymin, ymax) = surface.bounds
         return 1.0 / max(xmax - xmin, ymax - ymin)

@@ -30,11 +30,8 @@ class LossArtists:
 
 
 def loss_reference(surface: Surface) -> float:
-    """The lowest loss among the surface's known minima, or NaN when it lists none."""
-    if len(surface.minima) == 0:
-        return float("nan")
-    with np.errstate(all="ignore"):
-        return float(np.min(surface(surface.minima)))
+    """The loss at the surface's `~lossviz.Surface.global_minimum`, or NaN when it lists none."""
+    return surface.global_minimum_loss
 
 
 def draw_loss_lines(
