@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 import lossviz.models as models
 from lossviz.models import ModelSurface, linear_regression, logistic_regression, tiny_network
-from lossviz.models.base import mean_loss, newton_minimum
+from lossviz.models.base import draw_dataset, mean_loss, newton_minimum
 from lossviz.models.logistic_regression import separable
 from lossviz.surfaces import surface, surface_names
 
@@ -105,6 +105,57 @@ def test_data_have_the_documented_shapes_and_are_read_only(name):
     assert s.x_heldout.shape == (5, *features) and s.y_heldout.shape == (5,)
     with pytest.raises(ValueError):
         s.x_train[0] = 0.0
+
+
+def replay_draw(name, seed):
+    """Each factory's data with its default arguments, drawn as its docstring describes."""
+    rng = np.random.default_rng(seed)
+    if name == "linear_regression":  # n = 40, y = 2 x - 1 + 0.5 e
+        x = rng.uniform(-1.0, 3.0, 40)
+        return x, 2.0 * x - 1.0 + 0.5 * rng.standard_normal(40)
+    if name == "logistic_regression":  # n = 60, centres at +-(separation / 2) u = +-u
+        y = rng.permutation(np.arange(60) % 2).astype(np.float64)
+        u = np.array([np.cos(np.radians(30.0)), np.sin(np.radians(30.0))])
+        return (2 * y - 1)[:, None] * u + rng.standard_normal((60, 2)), y
+    x = rng.uniform(-2.0, 2.0, 40)  # tiny_network: n = 40, y = 2 tanh(1.5 x) + 0.1 e
+    return x, 2.0 * np.tanh(1.5 * x) + 0.1 * rng.standard_normal(40)
+
+
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("seed", [0, 7])
+def test_data_are_drawn_in_the_documented_order(name, seed):
+    x, y = replay_draw(name, seed)
+    s = FACTORIES[name](seed=seed)
+    np.testing.assert_array_equal(np.concatenate([s.x_train, s.x_heldout]), x)
+    np.testing.assert_array_equal(np.concatenate([s.y_train, s.y_heldout]), y)
+
+
+@pytest.mark.parametrize(
+    ("name", "first_x", "last_y"),
+    [
+        # Printed by the factories before they shared draw_dataset (commit c60e599): a seed
+        # must keep giving the data the lessons were written about.
+        ("linear_regression", 1.5478467492858172, 0.8635578654951894),
+        ("logistic_regression", [-0.870479536904522, 0.15647493507633586], 1.0),
+        ("tiny_network", 0.5478467492858172, -1.1852657780193288),
+    ],
+)
+def test_seed_zero_gives_the_data_it_always_gave(name, first_x, last_y):
+    s = FACTORIES[name](seed=0)
+    np.testing.assert_array_equal(s.x_train[0], first_x)
+    assert s.y_heldout[-1] == last_y
+
+
+def test_draw_dataset_seeds_one_generator_and_holds_out_the_last_examples():
+    def draw(rng, n):
+        return rng.uniform(0.0, 1.0, n), rng.standard_normal(n)
+
+    (x_train, y_train), (x_heldout, y_heldout) = draw_dataset(draw, 10, 0.3, 4)
+    rng = np.random.default_rng(4)
+    x, y = rng.uniform(0.0, 1.0, 10), rng.standard_normal(10)
+    np.testing.assert_array_equal(np.concatenate([x_train, x_heldout]), x)
+    np.testing.assert_array_equal(np.concatenate([y_train, y_heldout]), y)
+    assert len(y_heldout) == 3
 
 
 def test_logistic_labels_are_balanced_zeros_and_ones():
@@ -368,7 +419,7 @@ def test_stochastic_gradient_is_unbiased(name):
 @pytest.mark.parametrize("batch_size", [0, -1, 31, 2.0, 2.5, True, "3", None])
 def test_bad_batch_size_raises_naming_it(batch_size):
     s = linear_regression()  # 30 training examples
-    with pytest.raises(ValueError, match=r"batch_size must be an integer in \[1, 30\]"):
+    with pytest.raises(ValueError, match="batch_size must be an integer between 1 and 30; got "):
         s.stochastic_grad([0.0, 0.0], batch_size, np.random.default_rng(0))
 
 
@@ -399,11 +450,14 @@ def test_bad_arguments_raise_naming_them(name, kwargs, match):
 @pytest.mark.parametrize(
     ("factory", "kwargs", "match"),
     [
-        (linear_regression, {"noise": -0.1}, "noise must be"),
+        (linear_regression, {"noise": -0.1}, "noise must be a number >= 0; got -0.1"),
         (linear_regression, {"true_w": float("nan")}, "true_w must be a finite number"),
-        (tiny_network, {"noise": -1}, "noise must be"),
+        (tiny_network, {"noise": "0.1"}, "noise must be a number >= 0; got '0.1'"),
         (tiny_network, {"true_w1": 0.0}, "must be nonzero"),
-        (logistic_regression, {"separation": 0.0}, "separation must be"),
+        (logistic_regression, {"separation": 0.0}, "separation must be a number > 0; got 0.0"),
+        (logistic_regression, {"separation": "2"}, "separation must be a number > 0; got '2'"),
+        (logistic_regression, {"angle": float("inf")}, "angle must be a finite number; got inf"),
+        (tiny_network, {"true_w2": None}, "true_w2 must be a number; got None"),
     ],
 )
 def test_bad_model_arguments_raise_naming_them(factory, kwargs, match):

@@ -20,6 +20,7 @@ import autograd.numpy as anp
 import numpy as np
 from autograd import elementwise_grad
 
+from lossviz._checks import check_integer, check_number
 from lossviz.surfaces.base import Bounds, Gradient, Hessian, LossFunction, Surface, as_points
 
 Model = Callable[[Any, Any, np.ndarray], Any]
@@ -170,7 +171,7 @@ class ModelSurface(Surface):
         Raises
         ------
         ValueError
-            If ``batch_size`` is not an integer in [1, number of training examples].
+            If ``batch_size`` is not an integer between 1 and the number of training examples.
         """
         p = as_points(p)
         x, y = self._draw_batch(batch_size, rng)
@@ -194,18 +195,10 @@ class ModelSurface(Surface):
     ) -> tuple[np.ndarray, np.ndarray]:
         """``batch_size`` training examples ``(x, y)`` drawn without replacement by ``rng``."""
         n_train = len(self.y_train)
-        if (
-            isinstance(batch_size, bool)
-            or not isinstance(batch_size, int | np.integer)
-            or not 1 <= batch_size <= n_train
-        ):
-            raise ValueError(
-                f"batch_size must be an integer in [1, {n_train}] (the number of training "
-                f"examples); got {batch_size!r}"
-            )
+        batch_size = check_integer(batch_size, "batch_size", low=1, high=n_train)
         if not isinstance(rng, np.random.Generator):
             raise TypeError(f"rng must be a numpy.random.Generator; got {rng!r}")
-        batch = rng.choice(n_train, size=int(batch_size), replace=False)
+        batch = rng.choice(n_train, size=batch_size, replace=False)
         return self.x_train[batch], self.y_train[batch]
 
     def __repr__(self) -> str:
@@ -225,27 +218,56 @@ def _read_only(a: Any) -> np.ndarray:
 
 
 # -- helpers for the factories ------------------------------------------------------------------
-def check_count(value: Any, what: str, minimum: int) -> int:
-    """Return ``value`` as an int, or raise ValueError naming ``what`` unless it is >= minimum."""
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
-        raise ValueError(f"{what} must be an integer >= {minimum}; got {value!r}")
-    return int(value)
+Examples = tuple[np.ndarray, np.ndarray]
+"""``(x, y)``: inputs (m,) or (m, 2) and targets (m,)."""
 
 
-def check_finite(value: Any, what: str) -> float:
-    """Return ``value`` as a float, or raise ValueError naming ``what`` if it is not finite."""
-    try:
-        x = float(value)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{what} must be a finite number; got {value!r}") from exc
-    if not np.isfinite(x):
-        raise ValueError(f"{what} must be a finite number; got {value!r}")
-    return x
+def draw_dataset(
+    draw: Callable[[np.random.Generator, int], Examples], n: int, holdout: Any, seed: Any
+) -> tuple[Examples, Examples]:
+    """Draw ``n`` examples with ``draw(numpy.random.default_rng(seed), n)``; split off a holdout.
+
+    Every model factory draws its data this way, so a seed means the same thing for all
+    of them: one generator, seeded once, and the last ``round(holdout * n)`` examples
+    held out (see `split`).
+
+    Parameters
+    ----------
+    draw
+        ``draw(rng, n) -> (x, y)``: the model's data-generating process, ``n`` independent
+        examples drawn from ``rng``.
+    n
+        Number of examples, training and held-out together (checked by the factory, which
+        knows how few its model can fit).
+    holdout
+        Fraction held out, in [0, 1).
+    seed
+        Seed of the random generator, an integer >= 0.
+
+    Returns
+    -------
+    ``(train, heldout)``, each a pair ``(x, y)``.
+
+    Raises
+    ------
+    ValueError
+        If ``seed`` or ``holdout`` is out of range, or fewer than 2 training examples remain.
+
+    Examples
+    --------
+    >>> def draw(rng, n):
+    ...     x = rng.uniform(0.0, 1.0, n)
+    ...     return x, 2.0 * x
+    >>> (x_train, y_train), (x_heldout, y_heldout) = draw_dataset(draw, 8, 0.25, seed=0)
+    >>> len(y_train), len(y_heldout), bool((y_train == 2.0 * x_train).all())
+    (6, 2, True)
+    """
+    rng = np.random.default_rng(check_integer(seed, "seed", low=0))
+    x, y = draw(rng, n)
+    return split(x, y, holdout)
 
 
-def split(
-    x: np.ndarray, y: np.ndarray, holdout: Any
-) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+def split(x: np.ndarray, y: np.ndarray, holdout: Any) -> tuple[Examples, Examples]:
     """Split examples drawn independently into ``(train, heldout)`` pairs ``(x, y)``.
 
     The last ``round(holdout * m)`` of the ``m`` examples are held out. Because
@@ -256,12 +278,7 @@ def split(
     ValueError
         If ``holdout`` is not in [0, 1) or fewer than 2 training examples remain.
     """
-    try:
-        fraction = float(holdout)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"holdout must be a number in [0, 1); got {holdout!r}") from exc
-    if not 0.0 <= fraction < 1.0:
-        raise ValueError(f"holdout must be a number in [0, 1); got {holdout!r}")
+    fraction = check_number(holdout, "holdout", low=0.0, high=1.0, high_open=True)
     n_train = len(y) - int(round(fraction * len(y)))
     if n_train < 2:
         raise ValueError(
@@ -332,4 +349,11 @@ def frame(points: Any, margin: float) -> Bounds:
     return ((float(low[0]), float(high[0])), (float(low[1]), float(high[1])))
 
 
-__all__ = ["ModelSurface", "MeanGradient", "MeanHessian", "mean_loss", "newton_minimum"]
+__all__ = [
+    "ModelSurface",
+    "MeanGradient",
+    "MeanHessian",
+    "draw_dataset",
+    "mean_loss",
+    "newton_minimum",
+]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from lossviz.models.base import ModelSurface, check_count, check_finite, frame, split
-from lossviz.optimizers.base import check_positive
+from lossviz._checks import check_integer, check_number
+from lossviz.models.base import ModelSurface, draw_dataset, frame
 from lossviz.surfaces.base import hessian_from_entries, register
 
 
@@ -95,13 +95,15 @@ def linear_regression(
     >>> s.predict([2.0, -1.0], [0.0, 1.0]).tolist()
     [-1.0, 1.0]
     """
-    n = check_count(n, "n", 3)
-    noise = check_positive(noise, "noise", allow_zero=True)
-    true_w, true_b = check_finite(true_w, "true_w"), check_finite(true_b, "true_b")
-    rng = np.random.default_rng(check_count(seed, "seed", 0))
-    x = rng.uniform(-1.0, 3.0, n)
-    y = true_w * x + true_b + noise * rng.standard_normal(n)
-    train, heldout = split(x, y, holdout)
+    n = check_integer(n, "n", low=3)
+    noise = check_number(noise, "noise", low=0.0)
+    true_w, true_b = check_number(true_w, "true_w"), check_number(true_b, "true_b")
+
+    def draw(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
+        x = rng.uniform(-1.0, 3.0, n)
+        return x, true_w * x + true_b + noise * rng.standard_normal(n)
+
+    train, heldout = draw_dataset(draw, n, holdout, seed)
 
     x_train, y_train = train
     slope = np.mean((x_train - x_train.mean()) * (y_train - y_train.mean())) / np.var(x_train)

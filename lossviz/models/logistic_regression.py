@@ -5,15 +5,8 @@ from __future__ import annotations
 import autograd.numpy as anp
 import numpy as np
 
-from lossviz.models.base import (
-    ModelSurface,
-    check_count,
-    check_finite,
-    mean_loss,
-    newton_minimum,
-    split,
-)
-from lossviz.optimizers.base import check_positive
+from lossviz._checks import check_integer, check_number
+from lossviz.models.base import ModelSurface, draw_dataset, mean_loss, newton_minimum
 from lossviz.surfaces.base import register
 
 
@@ -127,14 +120,17 @@ def logistic_regression(
     >>> s.predict([1.0, -1.0], [[2.0, 2.0]]).tolist()
     [0.5]
     """
-    n = check_count(n, "n", 4)
-    separation = check_positive(separation, "separation")
-    angle = check_finite(angle, "angle")
-    rng = np.random.default_rng(check_count(seed, "seed", 0))
-    y = rng.permutation(np.arange(n) % 2).astype(np.float64)
+    n = check_integer(n, "n", low=4)
+    separation = check_number(separation, "separation", low=0.0, low_open=True)
+    angle = check_number(angle, "angle")
     direction = np.array([np.cos(np.radians(angle)), np.sin(np.radians(angle))])
-    x = (2 * y - 1)[:, None] * (separation / 2) * direction + rng.standard_normal((n, 2))
-    train, heldout = split(x, y, holdout)
+
+    def draw(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
+        y = rng.permutation(np.arange(n) % 2).astype(np.float64)
+        x = (2 * y - 1)[:, None] * (separation / 2) * direction + rng.standard_normal((n, 2))
+        return x, y
+
+    train, heldout = draw_dataset(draw, n, holdout, seed)
     if separable(*train):
         raise ValueError(
             f"with separation={separation!r} and seed={seed!r} a line through the origin "

@@ -5,15 +5,8 @@ from __future__ import annotations
 import autograd.numpy as anp
 import numpy as np
 
-from lossviz.models.base import (
-    ModelSurface,
-    check_count,
-    check_finite,
-    mean_loss,
-    newton_minimum,
-    split,
-)
-from lossviz.optimizers.base import check_positive
+from lossviz._checks import check_integer, check_number
+from lossviz.models.base import ModelSurface, draw_dataset, mean_loss, newton_minimum
 from lossviz.surfaces.base import hessian_from_entries, register
 
 
@@ -122,17 +115,19 @@ def tiny_network(
     >>> bool(abs(s.minima[0] + s.minima[1]).max() < 1e-12)
     True
     """
-    n = check_count(n, "n", 3)
-    noise = check_positive(noise, "noise", allow_zero=True)
-    true_w1, true_w2 = check_finite(true_w1, "true_w1"), check_finite(true_w2, "true_w2")
+    n = check_integer(n, "n", low=3)
+    noise = check_number(noise, "noise", low=0.0)
+    true_w1, true_w2 = check_number(true_w1, "true_w1"), check_number(true_w2, "true_w2")
     if true_w1 == 0 or true_w2 == 0:
         raise ValueError(
             f"true_w1 and true_w2 must be nonzero (else y is pure noise); got {true_w1}, {true_w2}"
         )
-    rng = np.random.default_rng(check_count(seed, "seed", 0))
-    x = rng.uniform(-2.0, 2.0, n)
-    y = true_w2 * np.tanh(true_w1 * x) + noise * rng.standard_normal(n)
-    train, heldout = split(x, y, holdout)
+
+    def draw(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
+        x = rng.uniform(-2.0, 2.0, n)
+        return x, true_w2 * np.tanh(true_w1 * x) + noise * rng.standard_normal(n)
+
+    train, heldout = draw_dataset(draw, n, holdout, seed)
 
     minimum = newton_minimum(
         mean_loss(_squared_error, *train),
