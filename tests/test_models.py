@@ -1,6 +1,7 @@
 """The toy models: their data, their loss surfaces, and mini-batch gradients."""
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -250,6 +251,19 @@ def test_predict_gives_each_models_output():
     np.testing.assert_allclose(prob, [sigmoid(1.0), 0.5, sigmoid(-2.0)])
     network = tiny_network()
     np.testing.assert_allclose(network.predict([1.0, 3.0], [0.5]), [3 * math.tanh(0.5)])
+
+
+@pytest.mark.parametrize("weights", [(1e4, -1e4), (-800.0, 900.0), (1e300, 1e300)])
+def test_logistic_prediction_with_huge_weights_neither_warns_nor_leaves_zero_to_one(weights):
+    # 1 / (1 + e^-z) overflows (with a RuntimeWarning) once -z > 709.
+    s = logistic_regression()
+    x = np.array([[1.0, 0.0], [-1.0, 0.0], [0.0, 1.0], [0.0, -1.0], [1.0, 1.0]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        prob = s.predict(weights, x)
+    assert ((prob >= 0.0) & (prob <= 1.0)).all()
+    z = x @ np.array(weights)
+    np.testing.assert_array_equal(prob[np.abs(z) > 40], (z[np.abs(z) > 40] > 0).astype(float))
 
 
 @pytest.mark.parametrize("name", NAMES)

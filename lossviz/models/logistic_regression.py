@@ -15,7 +15,9 @@ def _logit(w1, w2, x):
 
 
 def _probability(w1, w2, x):
-    return 1.0 / (1.0 + anp.exp(-_logit(w1, w2, x)))
+    # sigmoid(z) = 1 / (1 + e^-z) = (1 + tanh(z / 2)) / 2; tanh, unlike e^-z, cannot overflow
+    # (e^-z warns and gives inf once -z > 709, for weights a student can easily reach).
+    return 0.5 * (1.0 + anp.tanh(0.5 * _logit(w1, w2, x)))
 
 
 def _cross_entropy(w1, w2, x, y):
