@@ -16,6 +16,19 @@ CMAP = ListedColormap(mpl.colormaps["Greys"](np.linspace(0.0, 0.55, 256)), name=
 """White valleys to mid-grey hills: a lightness-only map, readable with any colour vision,
 on which every coloured path stands out (coloured terrain would compete with the paths)."""
 
+MINIMUM_STYLE = {
+    "linestyle": "none",
+    "marker": "*",
+    "markersize": 13,
+    "markerfacecolor": "white",
+    "markeredgecolor": "black",
+    "markeredgewidth": 0.8,
+    "zorder": 6.5,
+}
+"""How every view marks a known minimum: a white star with a black edge, above the paths
+and their end markers (a path that ends in a minimum leads into its star; the star stays
+visible), under the start."""
+
 
 def surface_grid(surface: Surface, resolution: int = 160) -> tuple[np.ndarray, np.ndarray]:
     """``(grid (h, w, 2), loss (h, w))`` over the surface's bounds."""
@@ -77,18 +90,20 @@ def draw_surface(ax: Axes, surface: Surface, resolution: int = 160) -> SurfaceAr
     # Colours by level index, so log-spaced levels get evenly spread colours.
     norm = BoundaryNorm(levels, ncolors=CMAP.N)
     filled = ax.contourf(x, y, z, levels=levels, cmap=CMAP, norm=norm)
-    lines = ax.contour(x, y, z, levels=levels, colors="#555555", linewidths=0.5, alpha=0.5)
+    # Solid below zero too: matplotlib dashes negative levels of one-colour contours,
+    # which reads as a second kind of line on saddle and multi_well.
+    lines = ax.contour(
+        x,
+        y,
+        z,
+        levels=levels,
+        colors="#555555",
+        linewidths=0.5,
+        alpha=0.5,
+        negative_linestyles="solid",
+    )
     minima = ax.plot(
-        surface.minima[:, 0],
-        surface.minima[:, 1],
-        linestyle="none",
-        marker="*",
-        markersize=13,
-        markerfacecolor="white",
-        markeredgecolor="black",
-        markeredgewidth=0.8,
-        label="known minimum",
-        zorder=4,
+        surface.minima[:, 0], surface.minima[:, 1], **MINIMUM_STYLE, label="known minimum"
     )[0]
     (xmin, xmax), (ymin, ymax) = surface.bounds
     ax.set_xlim(xmin, xmax)

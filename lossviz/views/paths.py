@@ -7,9 +7,21 @@ from dataclasses import dataclass, field
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
+from numpy.typing import ArrayLike
 
 from lossviz.engine import Run
 from lossviz.views.colors import DIVERGED_COLOR
+
+START_STYLE = {
+    "linestyle": "none",
+    "marker": "o",
+    "markersize": 9,
+    "markerfacecolor": "white",
+    "markeredgecolor": "black",
+    "markeredgewidth": 1.5,
+    "zorder": 7,
+}
+"""How every view marks a start: a white circle with a black edge, above the paths."""
 
 
 @dataclass
@@ -64,20 +76,34 @@ def draw_paths(
         )
         lines.append(line)
         ends.append(end)
-    (start,) = ax.plot(
-        [],
-        [],
-        linestyle="none",
-        marker="o",
-        markersize=9,
-        markerfacecolor="white",
-        markeredgecolor="black",
-        markeredgewidth=1.5,
-        zorder=7,
-        label="start",
-        animated=animated,
-    )
+    start = draw_starts(ax, np.empty((0, 2)), animated=animated)
     return PathArtists(lines, ends, start, list(colors))
+
+
+def draw_starts(
+    ax: Axes, points: ArrayLike, label: str | None = "start", animated: bool = False
+) -> Line2D:
+    """Mark the start ``points`` (2,) or (k, 2) on ``ax`` in the one start style, `START_STYLE`."""
+    points = np.asarray(points, dtype=np.float64).reshape(-1, 2)
+    (start,) = ax.plot(points[:, 0], points[:, 1], **START_STYLE, label=label, animated=animated)
+    return start
+
+
+def show_end(end: Line2D, point: np.ndarray, diverged: bool, color: str) -> None:
+    """Put a run's end marker at ``point`` (2,): a circle in the run's ``color``, or a
+    cross in the divergence colour where the run diverged (``point`` is then its last
+    finite point)."""
+    end.set_data(point[:1], point[1:])
+    if diverged:
+        end.set_marker("X")
+        end.set_markerfacecolor(DIVERGED_COLOR)
+        end.set_markeredgecolor("black")
+        end.set_markersize(11)
+    else:
+        end.set_marker("o")
+        end.set_markerfacecolor(color)
+        end.set_markeredgecolor("white")
+        end.set_markersize(7)
 
 
 def update_paths(artists: PathArtists, run: Run) -> None:
@@ -90,16 +116,6 @@ def update_paths(artists: PathArtists, run: Run) -> None:
     for i, (line, end) in enumerate(zip(artists.lines, artists.ends, strict=True)):
         path = run.path[i]
         line.set_data(path[:, 0], path[:, 1])
-        end.set_data(final[i, :1], final[i, 1:])
-        if run.diverged[i]:
-            end.set_marker("X")
-            end.set_markerfacecolor(DIVERGED_COLOR)
-            end.set_markeredgecolor("black")
-            end.set_markersize(11)
-        else:
-            end.set_marker("o")
-            end.set_markerfacecolor(artists.colors[i])
-            end.set_markeredgecolor("white")
-            end.set_markersize(7)
-    starts = np.unique(run.path[:, 0], axis=0)
-    artists.start.set_data(starts[:, 0], starts[:, 1])
+        show_end(end, final[i], bool(run.diverged[i]), artists.colors[i])
+    # run.starts, not the paths' first points: a run diverged at step 0 is NaN throughout.
+    artists.start.set_data(run.starts[:, 0], run.starts[:, 1])
