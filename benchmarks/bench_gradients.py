@@ -1,12 +1,16 @@
 """Speed of every registered surface's gradient, and of one Explorer frame on each.
 
 Prints, per surface:
-1. the cost of one gradient call ``s._gradient(p)`` on a (4, 2) array, the engine's
-   batch for four optimizers from one start (median of repeated timeit runs, in us);
+1. one gradient call on 4 points (the engine's batch for four optimizers from one start,
+   every step of a live frame), 1,000 points and 40,000 points (a 200 x 200 grid of starts):
+   median and 95th percentile over repeated timeit samples, in us. ``surface`` is what the
+   engine calls (``s._gradient``); where a module keeps a faster form beside its plain
+   formula (``gradient_formula``, ``hessian_formula``), both forms are timed too, and the
+   surface switches between them by batch size;
 2. ``descend(s, ["gd", "momentum", "nesterov", "adam"], steps=500)``, the compute part of
    one live Explorer frame (median of 20 runs, in ms; the widget's frame budget is 20 ms);
-3. for the model surfaces, one mini-batch gradient ``s.stochastic_grad(p, 10, rng)`` on the
-   same (4, 2) array, by hand and by autograd (median, in us).
+3. for the model surfaces, one mini-batch gradient ``s.stochastic_grad(p, 10, rng)`` on
+   four points, by hand and by autograd (median, in us).
 
 Run: .venv/bin/python benchmarks/bench_gradients.py [--no-descend]
 """
@@ -15,6 +19,7 @@ from __future__ import annotations
 
 import sys
 import timeit
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -24,25 +29,65 @@ from _timing import measure  # noqa: E402
 
 import lossviz  # noqa: E402
 from lossviz import descend  # noqa: E402
-from lossviz.surfaces import surface_names  # noqa: E402
+from lossviz.surfaces import beale, goldstein_price, six_hump_camel, surface_names  # noqa: E402
 
 OPTIMIZERS = ["gd", "momentum", "nesterov", "adam"]
+SIZES = (4, 1000, 40_000)
+SAMPLES = 21
+# The two forms of each derivative that has two: (surface, derivative) -> {form: function}.
+FORMS: dict[tuple[str, str], dict[str, Callable[[np.ndarray], np.ndarray]]] = {
+    ("beale", "gradient"): {
+        "matrix": beale._gradient_by_matrix,
+        "formula": beale.gradient_formula,
+    },
+    ("beale", "hessian"): {
+        "matrix": beale._hessian_by_matrix,
+        "formula": beale.hessian_formula,
+    },
+    ("six_hump_camel", "gradient"): {
+        "matrix": six_hump_camel._gradient_by_matrix,
+        "formula": six_hump_camel.gradient_formula,
+    },
+    ("goldstein_price", "gradient"): {
+        "columns": goldstein_price._gradient_by_columns,
+        "formula": goldstein_price.gradient_formula,
+    },
+    ("goldstein_price", "hessian"): {
+        "columns": goldstein_price._hessian_by_columns,
+        "formula": goldstein_price.hessian_formula,
+    },
+}
 
 
-def gradient_microseconds(s, calls: int = 2000, repeats: int = 9) -> float:
-    """Median time of one ``s._gradient`` call on four points in the bounds, in us."""
+def points(s, n: int) -> np.ndarray:
+    """``n`` seeded random points in the bounds of ``s``, shape (n, 2)."""
     (xmin, xmax), (ymin, ymax) = s.bounds
-    p = np.random.default_rng(0).uniform((xmin, ymin), (xmax, ymax), size=(4, 2))
-    gradient = s._gradient
-    gradient(p)
-    per_call = np.array(timeit.repeat(lambda: gradient(p), number=calls, repeat=repeats)) / calls
-    return float(np.median(per_call)) * 1e6
+    return np.random.default_rng(0).uniform((xmin, ymin), (xmax, ymax), size=(n, 2))
+
+
+def microseconds(fn: Callable[[np.ndarray], object], p: np.ndarray) -> tuple[float, float]:
+    """Median and 95th percentile of one call ``fn(p)``, in us, over `SAMPLES` timeit samples.
+
+    Each sample runs enough calls to last about 20 ms (estimated from one timed call).
+    """
+    fn(p)
+    once = timeit.timeit(lambda: fn(p), number=1)
+    calls = max(1, int(0.02 / max(once, 1e-7)))
+    per_call = np.array(timeit.repeat(lambda: fn(p), number=calls, repeat=SAMPLES)) / calls * 1e6
+    return float(np.median(per_call)), float(np.percentile(per_call, 95))
+
+
+def timing_row(label: str, fn: Callable[[np.ndarray], object], s) -> str:
+    cells = [f"{label:<34}"]
+    for n in SIZES:
+        median, p95 = microseconds(fn, points(s, n))
+        cells.append(f"{median:10.1f} {p95:9.1f}")
+    return "  ".join(cells)
 
 
 def minibatch_microseconds(stochastic_grad, s, calls: int, repeats: int = 9) -> float:
     """Median time of one mini-batch gradient of 10 examples on four points, in us."""
-    (xmin, xmax), (ymin, ymax) = s.bounds
-    p = np.random.default_rng(0).uniform((xmin, ymin), (xmax, ymax), size=(4, 2))
+    p = points(s, 4)
     rng = np.random.default_rng(0)
     timer = timeit.Timer(lambda: stochastic_grad(p, 10, rng))
     return float(np.median(timer.repeat(number=calls, repeat=repeats))) / calls * 1e6
@@ -51,16 +96,24 @@ def minibatch_microseconds(stochastic_grad, s, calls: int, repeats: int = 9) -> 
 def main() -> None:
     with_descend = "--no-descend" not in sys.argv
     print(f"lossviz {lossviz.__version__}, numpy {np.__version__}")
-    print(f"{'surface':<20} {'gradient (4, 2)':>16} {'descend x 500':>15}")
+    header = "  ".join(f"{f'{n:,} points':>10} {'(p95)':>9}" for n in SIZES)
+    print(f"{'gradient, in us (median, p95)':<34}  {header}")
     for name in surface_names():
         s = lossviz.surface(name)
-        # Autograd is ~100x slower: fewer calls keep the run short without changing the median.
-        calls = 2000 if s._gradient is not s._autograd_gradient else 100
-        line = f"{name:<20} {gradient_microseconds(s, calls):13.1f} us"
-        if with_descend:
+        print(timing_row(name, s._gradient, s), flush=True)
+        for (surface_name, derivative), forms in FORMS.items():
+            if surface_name != name:
+                continue
+            if derivative == "hessian":
+                print(timing_row("  hessian (surface)", s._hessian, s), flush=True)
+            for form, fn in forms.items():
+                print(timing_row(f"  {derivative} by {form}", fn, s), flush=True)
+    if with_descend:
+        print(f"\n{'surface':<20} {'descend x 500':>15}")
+        for name in surface_names():
+            s = lossviz.surface(name)
             times = measure(lambda s=s: descend(s, OPTIMIZERS, steps=500), 20)
-            line += f" {np.median(times) * 1e3:12.2f} ms"
-        print(line, flush=True)
+            print(f"{name:<20} {np.median(times) * 1e3:12.2f} ms", flush=True)
     print(f"\n{'model':<20} {'mini-batch (hand)':>18} {'(autograd)':>12}")
     for name in ["linear_regression", "logistic_regression", "tiny_network"]:
         s = lossviz.surface(name)

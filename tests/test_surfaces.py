@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 import lossviz
 from lossviz.engine import FAR
-from lossviz.surfaces import Surface, surface, surface_names
+from lossviz.surfaces import Surface, beale, goldstein_price, six_hump_camel, surface, surface_names
 from lossviz.surfaces._minima import polish_minima
 
 ANALYTIC = [
@@ -694,3 +694,54 @@ def test_a_hand_hessian_of_the_wrong_shape_is_an_error():
 def test_a_hand_derivative_must_be_a_function(what):
     with pytest.raises(TypeError, match=f"{what} must be None or a function of points"):
         Surface("bowl", lambda x, y: x**2 + y**2, ((-1.0, 1.0), (-1.0, 1.0)), **{what: np.eye(2)})
+
+
+# -- plain formulas beside fast forms -------------------------------------------------------------
+# Where a module keeps a faster form of a derivative for a few points at a time, its plain
+# formula (the code a student reads) sits beside it: both must give autograd's numbers, on
+# points inside the bounds and far outside them (where optimizers overshoot), in every shape.
+TWO_FORMS = {  # "surface derivative": (the formula, the fast form)
+    "beale gradient": (beale.gradient_formula, beale._gradient_by_matrix),
+    "beale hessian": (beale.hessian_formula, beale._hessian_by_matrix),
+    "six_hump_camel gradient": (
+        six_hump_camel.gradient_formula,
+        six_hump_camel._gradient_by_matrix,
+    ),
+    "goldstein_price gradient": (
+        goldstein_price.gradient_formula,
+        goldstein_price._gradient_by_columns,
+    ),
+    "goldstein_price hessian": (
+        goldstein_price.hessian_formula,
+        goldstein_price._hessian_by_columns,
+    ),
+}
+
+
+@pytest.mark.parametrize("case", TWO_FORMS, ids=str)
+@pytest.mark.parametrize("shape", [(2,), (9, 2), (3, 4, 2), (30, 40, 2)])
+@pytest.mark.parametrize("reach", [0.0, FAR])
+def test_formula_and_fast_form_are_autograd(case, shape, reach):
+    name, derivative = case.split()
+    formula, fast = TWO_FORMS[case]
+    s = surface(name)
+    p = scaled(s, np.random.default_rng(7).uniform(size=shape), reach=reach)
+    if derivative == "gradient":
+        reference, by_surface = s.autograd_grad(p), s.grad(p)
+    else:
+        reference, by_surface = s.autograd_hessian(p), s.hessian(p)
+    atol = 1e-12 * (1.0 + np.abs(reference).max())
+    # The surface's own derivative switches between the two forms by batch size.
+    for computed in (formula(p), fast(p), by_surface):
+        assert computed.shape == reference.shape
+        np.testing.assert_allclose(computed, reference, rtol=1e-10, atol=atol)
+
+
+@pytest.mark.parametrize("case", TWO_FORMS, ids=str)
+def test_formula_and_fast_form_agree_to_rounding(case):
+    formula, fast = TWO_FORMS[case]
+    s = surface(case.split()[0])
+    p = points_of_shape(s, (50, 60, 2), seed=8)
+    np.testing.assert_allclose(
+        fast(p), formula(p), rtol=1e-12, atol=1e-12 * np.abs(formula(p)).max()
+    )

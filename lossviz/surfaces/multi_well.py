@@ -16,7 +16,6 @@ _BOUNDS = ((-3.0, 3.0), (-3.0, 3.0))
 # Well i sits at _CENTRES[i]; the order is chosen so any first few wells make a good picture.
 _CENTRES = ((1.5, -1.2), (-1.3, 1.2), (-1.6, -1.5), (1.4, 1.6), (0.0, -0.1))
 _BOWL = 0.05
-_ONES = np.ones(2)
 
 
 @register("multi_well")
@@ -106,9 +105,14 @@ def _gradient_for(depths: tuple[float, ...], width: float):
     scale = -0.5 / width**2
 
     def gradient(p: np.ndarray) -> np.ndarray:
-        # All wells at once: offsets (..., k, 2), pulls (..., k), then sum_i pull_i offset_i.
-        offsets = p[..., None, :] - centres
-        pulls = weights * np.exp(scale * np.dot(offsets * offsets, _ONES))
+        """``0.1 p + sum_i pull_i (p - c_i)``, shape (..., 2), all wells at once.
+
+        ``pull_i = (depth_i / width^2) exp(-|p - c_i|^2 / (2 width^2))``.
+        """
+        offsets = p[..., None, :] - centres  # (..., k, 2): p - c_i
+        pulls = weights * np.exp(scale * (offsets * offsets).sum(axis=-1))  # (..., k)
+        # sum_i pull_i (p - c_i) as a (1, k) @ (k, 2) product per point: faster on many points
+        # than multiplying and summing over the wells (benchmarks/bench_gradients.py).
         return 2.0 * _BOWL * p + np.matmul(pulls[..., None, :], offsets)[..., 0, :]
 
     return gradient
@@ -125,14 +129,16 @@ def _hessian_for(depths: tuple[float, ...], width: float):
         ``pull_i = (depth_i / width^2) exp(-|p - c_i|^2 / (2 width^2))``, the weight of
         well ``i`` in the gradient; its own gradient is ``-pull_i (p - c_i) / width^2``.
         """
-        offsets = p[..., None, :] - centres  # (..., k, 2)
-        pulls = weights * np.exp(scale * np.dot(offsets * offsets, _ONES))  # (..., k)
+        offsets = p[..., None, :] - centres  # (..., k, 2): p - c_i
+        pulls = weights * np.exp(scale * (offsets * offsets).sum(axis=-1))  # (..., k)
         level = 2.0 * _BOWL + pulls.sum(axis=-1)
-        # The entries (xx, xy, yy) of sum_i pull_i (p - c_i) (p - c_i)^T, (..., 3), in one product.
-        products = offsets[..., [0, 0, 1]] * offsets[..., [0, 1, 1]]  # (..., k, 3)
-        spread = np.matmul(pulls[..., None, :], products)[..., 0, :] / width**2
+        ox, oy = offsets[..., 0], offsets[..., 1]
+        bends = pulls / width**2  # (..., k)
         return hessian_from_entries(
-            p, level - spread[..., 0], -spread[..., 1], level - spread[..., 2]
+            p,
+            level - (bends * ox * ox).sum(axis=-1),
+            -(bends * ox * oy).sum(axis=-1),
+            level - (bends * oy * oy).sum(axis=-1),
         )
 
     return hessian
