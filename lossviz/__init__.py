@@ -13,6 +13,7 @@ from typing import Any
 from lossviz import models, optimizers, schedules
 from lossviz.engine import Run, descend
 from lossviz.optimizers import Optimizer, optimizer, optimizer_names
+from lossviz.schedules import schedule, schedule_names
 from lossviz.surfaces import Surface, surface, surface_names
 
 __version__ = "0.1.0"
@@ -39,6 +40,8 @@ __all__ = [
     "optimizer",
     "optimizer_names",
     "optimizers",
+    "schedule",
+    "schedule_names",
     "schedules",
     "surface",
     "surface_names",

@@ -3,9 +3,10 @@
 All runs advance together with one gradient evaluation per step for the whole
 batch. The optimizers that are instances of the moment rule (gd, momentum,
 nesterov, adagrad, rmsprop, adam; see `lossviz.optimizers.moments`) advance in
-one array operation per step with per-run coefficients; any other optimizer
-(newton, or a user's own ``init``/``update`` pair) is stepped on its own slice
-of the batch.
+one array operation per step with per-run coefficients, and every damped
+Newton run in one closed-form 2-D solve per step (see
+`lossviz.optimizers.newton.newton_step`); any other optimizer (a user's own
+``init``/``update`` pair) is stepped on its own slice of the batch.
 """
 
 from __future__ import annotations
@@ -16,8 +17,10 @@ from typing import Any
 
 import numpy as np
 
-from lossviz.optimizers.base import Optimizer, check_positive, optimizer
+from lossviz._checks import check_integer, check_number
+from lossviz.optimizers.base import Optimizer, optimizer
 from lossviz.optimizers.moments import moment_step, step_factors
+from lossviz.optimizers.newton import newton_step
 from lossviz.surfaces.base import Surface, as_points, surface
 
 FAR = 10.0
@@ -189,13 +192,6 @@ def _learning_rates(schedule: Any, steps: int, label: str) -> np.ndarray:
     return values
 
 
-def check_count(value: Any, what: str, minimum: int) -> int:
-    """Return ``value`` as an int, or raise ValueError naming ``what`` unless an int >= minimum."""
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
-        raise ValueError(f"{what} must be an integer >= {minimum}; got {value!r}")
-    return int(value)
-
-
 def descend(
     surface_or_name: Surface | str,
     optimizers: Optimizers,
@@ -245,20 +241,23 @@ def descend(
     if not isinstance(s, Surface):
         raise TypeError(f"surface must be a Surface or a registered name; got {s!r}")
     labels, opts = _as_optimizers(optimizers)
-    steps = check_count(steps, "steps", 0)
+    steps = check_integer(steps, "steps", low=0)
     if batch_size is not None:
-        batch_size = check_count(batch_size, "batch_size", 1)
-    noise = check_positive(noise, "noise", allow_zero=True)
+        batch_size = check_integer(batch_size, "batch_size", low=1)
+    noise = check_number(noise, "noise", low=0)
+    seed = check_integer(seed, "seed", low=0)
     starts = as_points(s.start if start is None else start, "start").reshape(-1, 2)
     if len(starts) == 0 or not np.all(np.isfinite(starts)):
         raise ValueError(f"start must be finite points of shape (2,) or (k, 2); got {start!r}")
     k = len(starts)
 
-    # Internal order: moment-rule optimizers first (advanced together), then the others.
+    # Internal order: moment-rule optimizers first (advanced together), then the Newton
+    # runs (advanced together), then the others.
     fused = [i for i, o in enumerate(opts) if o.moments is not None]
-    others = [i for i, o in enumerate(opts) if o.moments is None]
-    order = fused + others
-    n_fused = len(fused) * k
+    newtons = [i for i, o in enumerate(opts) if o.moments is None and o.second_order is not None]
+    others = [i for i, o in enumerate(opts) if o.moments is None and o.second_order is None]
+    order = fused + newtons + others
+    n_fused, n_newton = len(fused) * k, len(newtons) * k
     runs = len(opts) * k
 
     rng = np.random.default_rng(seed)
@@ -271,8 +270,22 @@ def descend(
         factors = _FusedFactors([opts[i] for i in fused], [labels[i] for i in fused], k, steps)
         m = np.zeros((n_fused, 2))
         s_ = np.zeros((n_fused, 2))
+    if newtons:
+        newton_rows = slice(n_fused, n_fused + n_newton)
+        # -lr(t) per step and run, shape (steps, n_newton), and the damping per run.
+        newton_scale = -np.repeat(
+            np.stack(
+                [_learning_rates(opts[i].second_order.lr, steps, labels[i]) for i in newtons],
+                axis=1,
+            ),
+            k,
+            axis=1,
+        )
+        newton_damping = np.repeat([float(opts[i].second_order.damping) for i in newtons], k)
+    first_other = n_fused + n_newton
     other_states = [
-        opts[i].init(p[n_fused + j * k : n_fused + (j + 1) * k]) for j, i in enumerate(others)
+        opts[i].init(p[first_other + j * k : first_other + (j + 1) * k])
+        for j, i in enumerate(others)
     ]
 
     # Hoisted out of the loop: at a few runs, each Python-level lookup is a sizeable share
@@ -285,16 +298,20 @@ def descend(
             g = gradient(p) if batch_size is None else s.stochastic_grad(p, batch_size, rng)
             if noise:
                 g = g + noise * rng.standard_normal(g.shape)
-            if not fused:
-                step = np.zeros_like(p)
-            elif n_fused == runs:
+            if n_fused == runs:
                 step, m, s_ = moment_step(g, m, s_, k_g[t], k_m[t], r[t], *constants)
             else:
-                step, m, s_ = moment_step(g[:n_fused], m, s_, k_g[t], k_m[t], r[t], *constants)
-                step = np.concatenate([step, np.zeros((runs - n_fused, 2))])
-            if others:
+                step = np.empty((runs, 2))
+                if fused:
+                    step[:n_fused], m, s_ = moment_step(
+                        g[:n_fused], m, s_, k_g[t], k_m[t], r[t], *constants
+                    )
+                if newtons:
+                    step[newton_rows] = newton_step(
+                        g[newton_rows], hessian(p[newton_rows]), newton_scale[t], newton_damping
+                    )
                 for j, i in enumerate(others):
-                    rows = slice(n_fused + j * k, n_fused + (j + 1) * k)
+                    rows = slice(first_other + j * k, first_other + (j + 1) * k)
                     extra = {"hessian": hessian(p[rows])} if opts[i].needs_hessian else {}
                     step[rows], other_states[j] = opts[i].update(
                         g[rows], other_states[j], p[rows], **extra

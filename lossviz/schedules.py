@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from lossviz.optimizers.base import check_positive
+from lossviz._checks import check_integer, check_number
 
 
 class LearningRateSchedule:
@@ -63,30 +63,6 @@ class LearningRateSchedule:
         return self.__name__
 
 
-# -- validation ---------------------------------------------------------------------------------
-def _check_count(value: Any, what: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
-        raise ValueError(f"{what} must be an integer >= {minimum}; got {value!r}")
-    return int(value)
-
-
-def _check_factor(value: Any, what: str) -> float:
-    try:
-        x = float(value)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{what} must be a number in (0, 1]; got {value!r}") from exc
-    if not 0.0 < x <= 1.0:
-        raise ValueError(f"{what} must be a number in (0, 1]; got {value!r}")
-    return x
-
-
-def _check_floor(lr_min: Any, lr: float, what: str = "lr_min", top: str = "lr") -> float:
-    x = check_positive(lr_min, what, allow_zero=True)
-    if x > lr:
-        raise ValueError(f"{what} must be in [0, {top}] = [0, {lr!r}]; got {lr_min!r}")
-    return x
-
-
 def _cosine_decay(fraction: Any, lr: float, lr_min: float) -> Any:
     return lr_min + (lr - lr_min) * (1.0 + np.cos(np.pi * fraction)) / 2.0
 
@@ -105,7 +81,7 @@ def constant(lr: float) -> LearningRateSchedule:
     >>> constant(0.1)(5)
     0.1
     """
-    lr = check_positive(lr, "lr")
+    lr = check_number(lr, "lr", low=0, low_open=True)
     return LearningRateSchedule("constant", {"lr": lr}, lambda t: np.full(np.shape(t), lr))
 
 
@@ -128,9 +104,9 @@ def step_decay(lr: float, every: int, factor: float) -> LearningRateSchedule:
     >>> step_decay(0.1, every=2, factor=0.5)([0, 1, 2, 3, 4]).tolist()
     [0.1, 0.1, 0.05, 0.05, 0.025]
     """
-    lr = check_positive(lr, "lr")
-    every = _check_count(every, "every", 1)
-    factor = _check_factor(factor, "factor")
+    lr = check_number(lr, "lr", low=0, low_open=True)
+    every = check_integer(every, "every", low=1)
+    factor = check_number(factor, "factor", low=0, high=1, low_open=True)
     return LearningRateSchedule(
         "step_decay",
         {"lr": lr, "every": every, "factor": factor},
@@ -153,8 +129,8 @@ def exponential(lr: float, gamma: float) -> LearningRateSchedule:
     >>> exponential(0.1, gamma=0.5)([0, 1, 2]).tolist()
     [0.1, 0.05, 0.025]
     """
-    lr = check_positive(lr, "lr")
-    gamma = _check_factor(gamma, "gamma")
+    lr = check_number(lr, "lr", low=0, low_open=True)
+    gamma = check_number(gamma, "gamma", low=0, high=1, low_open=True)
     return LearningRateSchedule(
         "exponential", {"lr": lr, "gamma": gamma}, lambda t: lr * gamma ** np.asarray(t, float)
     )
@@ -177,8 +153,8 @@ def inverse_time(lr: float, k: float) -> LearningRateSchedule:
     >>> inverse_time(0.1, k=1.0)([0, 1, 4]).tolist()
     [0.1, 0.05, 0.02]
     """
-    lr = check_positive(lr, "lr")
-    k = check_positive(k, "k", allow_zero=True)
+    lr = check_number(lr, "lr", low=0, low_open=True)
+    k = check_number(k, "k", low=0)
     return LearningRateSchedule("inverse_time", {"lr": lr, "k": k}, lambda t: lr / (1.0 + k * t))
 
 
@@ -201,9 +177,9 @@ def cosine(lr: float, steps: int, lr_min: float = 0.0) -> LearningRateSchedule:
     >>> cosine(0.1, steps=2)([0, 1, 2, 3]).round(6).tolist()
     [0.1, 0.05, 0.0, 0.0]
     """
-    lr = check_positive(lr, "lr")
-    steps = _check_count(steps, "steps", 1)
-    lr_min = _check_floor(lr_min, lr)
+    lr = check_number(lr, "lr", low=0, low_open=True)
+    steps = check_integer(steps, "steps", low=1)
+    lr_min = check_number(lr_min, "lr_min", low=0, high=lr)
     return LearningRateSchedule(
         "cosine",
         {"lr": lr, "steps": steps, "lr_min": lr_min},
@@ -238,12 +214,10 @@ def warmup_cosine(lr: float, warmup: int, steps: int, lr_min: float = 0.0) -> Le
     >>> warmup_cosine(0.1, warmup=2, steps=4)([0, 1, 2, 3, 4, 5]).round(6).tolist()
     [0.05, 0.1, 0.1, 0.05, 0.0, 0.0]
     """
-    lr = check_positive(lr, "lr")
-    steps = _check_count(steps, "steps", 1)
-    warmup = _check_count(warmup, "warmup", 0)
-    if warmup >= steps:
-        raise ValueError(f"warmup must be an integer in [0, steps) = [0, {steps}); got {warmup!r}")
-    lr_min = _check_floor(lr_min, lr)
+    lr = check_number(lr, "lr", low=0, low_open=True)
+    steps = check_integer(steps, "steps", low=1)
+    warmup = check_integer(warmup, "warmup", low=0, high=steps - 1)
+    lr_min = check_number(lr_min, "lr_min", low=0, high=lr)
     decay = steps - warmup
 
     def rate(t):
@@ -278,9 +252,9 @@ def cyclic(lr_min: float, lr_max: float, period: int) -> LearningRateSchedule:
     >>> cyclic(0.0, 0.1, period=4)([0, 1, 2, 3, 4]).tolist()
     [0.0, 0.05, 0.1, 0.05, 0.0]
     """
-    lr_max = check_positive(lr_max, "lr_max")
-    lr_min = _check_floor(lr_min, lr_max, top="lr_max")
-    period = _check_count(period, "period", 2)
+    lr_max = check_number(lr_max, "lr_max", low=0, low_open=True)
+    lr_min = check_number(lr_min, "lr_min", low=0, high=lr_max)
+    period = check_integer(period, "period", low=2)
 
     def rate(t):
         phase = np.mod(t, period) / period

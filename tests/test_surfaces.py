@@ -106,19 +106,23 @@ def test_unknown_parameter_is_rejected(name):
 @pytest.mark.parametrize(
     ("name", "params", "message"),
     [
-        ("rosenbrock", {"b": 0.0}, "b must be > 0; got 0.0"),
+        ("rosenbrock", {"b": 0.0}, "b must be a number > 0; got 0.0"),
         ("rosenbrock", {"b": float("nan")}, "b must be a finite number > 0"),
-        ("rosenbrock", {"a": 5.0}, r"a must be in \[-2, 2\]; got 5.0"),
+        ("rosenbrock", {"a": 5.0}, r"a must be a number in \[-2, 2\]; got 5.0"),
         ("rosenbrock", {"a": "one"}, r"a must be a number in \[-2, 2\]"),
         ("rosenbrock", {"b": True}, "b must be a number > 0"),
-        ("quadratic", {"condition": 0.5}, "condition must be >= 1; got 0.5"),
+        ("quadratic", {"condition": 0.5}, "condition must be a number >= 1; got 0.5"),
         ("quadratic", {"angle": float("inf")}, "angle must be a finite number"),
         ("multi_well", {"depths": 1.0}, "depths must be a sequence of 1 to 5 numbers"),
         ("multi_well", {"depths": ()}, "depths must hold 1 to 5 numbers"),
         ("multi_well", {"depths": (1.0,) * 6}, "depths must hold 1 to 5 numbers"),
-        ("multi_well", {"depths": (1.0, -1.0)}, r"depths\[1\] must be in \(0, 5\]; got -1.0"),
-        ("multi_well", {"width": 0.01}, r"width must be in \[0.2, 1.5\]; got 0.01"),
-        ("rastrigin", {"amplitude": -1.0}, r"amplitude must be in \[0, 100\]; got -1.0"),
+        (
+            "multi_well",
+            {"depths": (1.0, -1.0)},
+            r"depths\[1\] must be a number in \(0, 5\]; got -1.0",
+        ),
+        ("multi_well", {"width": 0.01}, r"width must be a number in \[0.2, 1.5\]; got 0.01"),
+        ("rastrigin", {"amplitude": -1.0}, r"amplitude must be a number in \[0, 100\]; got -1.0"),
     ],
 )
 def test_bad_parameters_name_the_parameter_and_its_range(name, params, message):

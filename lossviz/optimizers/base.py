@@ -19,6 +19,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from lossviz._checks import check_number
+
 Schedule = Callable[[Any], Any]
 LearningRate = float | Schedule
 
@@ -43,6 +45,9 @@ class Optimizer(NamedTuple):
         momentum, nesterov, adagrad, rmsprop, adam): its coefficients, which let
         the engine advance many such optimizers in one array operation. ``None``
         for any other optimizer.
+    second_order
+        For damped Newton: its `~lossviz.optimizers.newton.NewtonRule`, which
+        lets the engine step every Newton run of a batch at once. ``None`` otherwise.
     """
 
     init: Callable[[np.ndarray], Any]
@@ -51,6 +56,7 @@ class Optimizer(NamedTuple):
     hyper: dict[str, Any] = {}
     needs_hessian: bool = False
     moments: Any = None
+    second_order: Any = None
 
     def __repr__(self) -> str:
         hyper = ", ".join(f"{k}={_short(v)}" for k, v in self.hyper.items())
@@ -69,12 +75,16 @@ def as_schedule(lr: LearningRate, what: str = "lr") -> Schedule:
     Raises
     ------
     ValueError
-        If ``lr`` is a number that is negative, zero or not finite.
+        If ``lr`` is neither callable nor a finite number > 0.
+
+    Examples
+    --------
+    >>> as_schedule(0.1)(3), as_schedule(0.1)(np.arange(2)).tolist()
+    (0.1, [0.1, 0.1])
     """
     if callable(lr):
         return lr
-    check_positive(lr, what)
-    value = float(lr)
+    value = check_number(lr, what, low=0, low_open=True)
 
     def constant_rate(t):
         return np.full(np.shape(t), value) if np.ndim(t) else value
@@ -83,27 +93,32 @@ def as_schedule(lr: LearningRate, what: str = "lr") -> Schedule:
     return constant_rate
 
 
+# The two checks below remain until the optimizer and model modules call
+# `lossviz._checks.check_number` themselves; then they go.
 def check_positive(value: Any, what: str, *, allow_zero: bool = False) -> float:
-    """Return ``value`` as a float, or raise ValueError naming ``what`` if it is not > 0."""
-    try:
-        x = float(value)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{what} must be a number; got {value!r}") from exc
-    if not np.isfinite(x) or x < 0 or (x == 0 and not allow_zero):
-        bound = ">= 0" if allow_zero else "> 0"
-        raise ValueError(f"{what} must be a finite number {bound}; got {value!r}")
-    return x
+    """``value`` as a float > 0 (>= 0 with ``allow_zero``), or a ValueError naming ``what``.
+
+    Examples
+    --------
+    >>> check_positive(0, "lr")
+    Traceback (most recent call last):
+    ...
+    ValueError: lr must be a number > 0; got 0
+    """
+    return check_number(value, what, low=0, low_open=not allow_zero)
 
 
 def check_unit_interval(value: Any, what: str) -> float:
-    """Return ``value`` as a float, or raise ValueError naming ``what`` unless 0 <= value < 1."""
-    try:
-        x = float(value)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{what} must be a number in [0, 1); got {value!r}") from exc
-    if not (0.0 <= x < 1.0):
-        raise ValueError(f"{what} must be in [0, 1); got {value!r}")
-    return x
+    """``value`` as a float in [0, 1), or a ValueError naming ``what``.
+
+    Examples
+    --------
+    >>> check_unit_interval(1, "beta")
+    Traceback (most recent call last):
+    ...
+    ValueError: beta must be a number in [0, 1); got 1
+    """
+    return check_number(value, what, low=0, high=1, high_open=True)
 
 
 # -- registry -----------------------------------------------------------------------------------

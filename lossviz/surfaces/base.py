@@ -19,6 +19,8 @@ import autograd.numpy as anp
 import numpy as np
 from autograd import elementwise_grad
 
+from lossviz._checks import check_number
+
 Bounds = tuple[tuple[float, float], tuple[float, float]]
 LossFunction = Callable[[Any, Any], Any]
 """``f(x, y) -> loss``, elementwise over arrays of equal shape, written with ``autograd.numpy``."""
@@ -34,12 +36,21 @@ def as_points(p: Any, what: str = "p") -> np.ndarray:
     Raises
     ------
     ValueError
-        If the trailing axis is not of length 2.
+        If ``p`` is not numbers (strings and bools are refused, as by
+        `lossviz._checks.check_number`) or the trailing axis is not of length 2.
+
+    Examples
+    --------
+    >>> as_points([[1, 2], [3, 4]]).dtype, as_points((1.0, 2.0)).shape
+    (dtype('float64'), (2,))
     """
     try:
-        arr = np.asarray(p, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
+        arr = np.asarray(p)
+    except (TypeError, ValueError) as exc:  # ragged nesting
         raise ValueError(f"{what} must be numeric points of shape (..., 2); got {p!r}") from exc
+    if arr.dtype.kind not in "iuf":
+        raise ValueError(f"{what} must be numeric points of shape (..., 2); got {p!r}")
+    arr = arr.astype(np.float64, copy=False)
     if arr.ndim == 0 or arr.shape[-1] != 2:
         raise ValueError(
             f"{what} must have a trailing coordinate axis of length 2, shape (2,), (n, 2) "
@@ -49,17 +60,32 @@ def as_points(p: Any, what: str = "p") -> np.ndarray:
 
 
 def check_bounds(bounds: Any) -> Bounds:
-    """Validate ``((xmin, xmax), (ymin, ymax))`` and return it as a tuple of floats."""
+    """``((xmin, xmax), (ymin, ymax))`` as floats with ``xmin < xmax`` and ``ymin < ymax``.
+
+    Raises
+    ------
+    ValueError
+        If ``bounds`` is not two pairs, or an entry is not a finite number
+        (the message names it, e.g. ``bounds[1][1]``) or not above its minimum.
+
+    Examples
+    --------
+    >>> check_bounds([(-2, 2), (-1, 3)])
+    ((-2.0, 2.0), (-1.0, 3.0))
+    >>> check_bounds([(-2, 2), (1, 1)])
+    Traceback (most recent call last):
+    ...
+    ValueError: bounds[1][1] must be a number > 1; got 1
+    """
     try:
-        arr = np.asarray(bounds, dtype=np.float64)
+        (xmin, xmax), (ymin, ymax) = bounds
     except (TypeError, ValueError) as exc:
         raise ValueError(f"bounds must be ((xmin, xmax), (ymin, ymax)); got {bounds!r}") from exc
-    if arr.shape != (2, 2) or not np.all(np.isfinite(arr)) or np.any(arr[:, 0] >= arr[:, 1]):
-        raise ValueError(
-            "bounds must be ((xmin, xmax), (ymin, ymax)) with finite numbers and "
-            f"xmin < xmax, ymin < ymax; got {bounds!r}"
-        )
-    return ((float(arr[0, 0]), float(arr[0, 1])), (float(arr[1, 0]), float(arr[1, 1])))
+    checked = []
+    for i, (low, high) in enumerate(((xmin, xmax), (ymin, ymax))):
+        first = check_number(low, f"bounds[{i}][0]")
+        checked.append((first, check_number(high, f"bounds[{i}][1]", low=first, low_open=True)))
+    return checked[0], checked[1]
 
 
 def _on_points(function: LossFunction) -> Callable[[Any], Any]:
@@ -117,7 +143,11 @@ class Surface:
     bounds
         ``((xmin, xmax), (ymin, ymax))``: the region worth looking at.
     minima
-        Every known minimum (global and local), shape ``(k, 2)``; may be empty.
+        Every known minimum (global and local), shape ``(k, 2)``, in any order;
+        may be empty. The global one is `global_minimum`: the listed minimum
+        with the lowest loss (the first listed among equals). Every part of
+        lossviz that needs "the" minimum (default rates, the stability note,
+        the loss reference) uses it.
     start
         A default start point ``(2,)`` that makes a good lesson; the centre of
         the bounds' lower-left quarter if not given.
@@ -164,7 +194,7 @@ class Surface:
                 )
         self.name = str(name)
         self.bounds: Bounds = check_bounds(bounds)
-        minima_arr = np.asarray(minima, dtype=np.float64).reshape(-1, 2)
+        minima_arr = as_points(minima, "minima").reshape(-1, 2) if len(minima) else np.empty((0, 2))
         self.minima: np.ndarray = minima_arr
         (xmin, xmax), (ymin, ymax) = self.bounds
         if start is None:
@@ -241,6 +271,37 @@ class Surface:
         ys = np.linspace(ymin, ymax, resolution)
         gx, gy = np.meshgrid(xs, ys)
         return np.stack([gx, gy], axis=-1)
+
+    @property
+    def global_minimum(self) -> np.ndarray | None:
+        """The known minimum with the lowest loss, shape (2,), or None when none is listed.
+
+        Among minima of equal loss (Himmelblau's four zeros), the first listed.
+        Where no listed minimum has a finite loss, the first listed.
+
+        Examples
+        --------
+        >>> s = Surface("wells", lambda x, y: (x**2 - 1) ** 2 + 0.3 * x + y**2,
+        ...             ((-2, 2), (-1, 1)), minima=[(0.96, 0.0), (-1.04, 0.0)])
+        >>> s.global_minimum.tolist()  # listed second: the deeper well
+        [-1.04, 0.0]
+        """
+        if len(self.minima) == 0:
+            return None
+        with np.errstate(all="ignore"):
+            values = np.asarray(self._value(self.minima), dtype=np.float64)
+        if not np.isfinite(values).any():
+            return self.minima[0]
+        return self.minima[int(np.nanargmin(np.where(np.isfinite(values), values, np.nan)))]
+
+    @property
+    def global_minimum_loss(self) -> float:
+        """The loss at `global_minimum`; NaN when no minimum is listed."""
+        point = self.global_minimum
+        if point is None:
+            return float("nan")
+        with np.errstate(all="ignore"):
+            return float(np.asarray(self._value(point), dtype=np.float64))
 
     def nearest_minimum(self, p: Any) -> tuple[np.ndarray, np.ndarray]:
         """Nearest known minimum to each point: ``(minimum (..., 2), distance (...))``.

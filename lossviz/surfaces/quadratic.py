@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from lossviz.surfaces._params import check_number
+from lossviz._checks import check_number
 from lossviz.surfaces.base import Surface, hessian_from_entries, register
 
 

@@ -7,8 +7,8 @@ from functools import cache
 import autograd.numpy as anp
 import numpy as np
 
+from lossviz._checks import check_number
 from lossviz.surfaces._minima import find_minima
-from lossviz.surfaces._params import check_number
 from lossviz.surfaces.base import Surface, hessian_from_entries, register
 
 _BOUNDS = ((-2.5, 2.5), (-2.5, 2.5))

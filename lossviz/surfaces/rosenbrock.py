@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lossviz.surfaces._params import check_number
+from lossviz._checks import check_number
 from lossviz.surfaces.base import Surface, hessian_from_entries, register
 
 

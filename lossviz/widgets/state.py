@@ -23,7 +23,6 @@ How the learning-rate controls read the state:
 
 from __future__ import annotations
 
-import math
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -32,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from lossviz import schedules
+from lossviz._checks import check_integer, check_number
 from lossviz.curvature import StabilityLimit, stability_limit
 from lossviz.defaults import default_hyperparameters, round_rate
 from lossviz.engine import Run, descend
@@ -240,41 +240,12 @@ def _noise_top(s: Surface) -> float:
 
 
 # -- checks -------------------------------------------------------------------------------------
-def check_number(name: str, value: Any, low: float | None = None, high: float | None = None):
-    """``value`` as a float, or a ValueError naming ``name``, what it got and what is allowed."""
-    rule = (
-        f" in [{low:g}, {high:g}]"
-        if low is not None and high is not None
-        else f" >= {low:g}"
-        if low is not None
-        else ""
-    )
-    if isinstance(value, bool | str) or not isinstance(value, int | float | np.number):
-        raise ValueError(f"{name} must be a number{rule}; got {value!r}")
-    number = float(value)
-    if not math.isfinite(number):
-        raise ValueError(f"{name} must be a finite number{rule}; got {value!r}")
-    if (low is not None and number < low) or (high is not None and number > high):
-        raise ValueError(f"{name} must be a number{rule}; got {value!r}")
-    return number
-
-
-def check_integer(name: str, value: Any, low: int, high: int | None = None) -> int:
-    """``value`` as an int in ``[low, high]``, or a ValueError naming ``name``."""
-    rule = f"between {low} and {high}" if high is not None else f">= {low}"
-    if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise ValueError(f"{name} must be an integer {rule}; got {value!r}")
-    if value < low or (high is not None and value > high):
-        raise ValueError(f"{name} must be an integer {rule}; got {value!r}")
-    return int(value)
-
-
 def check_control_value(name: str, value: Any) -> float | int:
-    """A slider's value checked against its range in `CONTROLS`."""
+    """A slider's value checked against its range in `CONTROLS` (see `lossviz._checks`)."""
     spec = CONTROLS[name]
     if spec.kind == "int":
-        return check_integer(name, value, int(spec.low), int(spec.high))
-    return check_number(name, value, spec.low, spec.high)
+        return check_integer(value, name, low=int(spec.low), high=int(spec.high))
+    return check_number(value, name, low=spec.low, high=spec.high)
 
 
 def check_start(state: ExplorerState, value: Any, s: Surface) -> tuple[float, float]:
@@ -548,13 +519,13 @@ def apply_change(state: ExplorerState, name: str, value: Any, catalog: Catalog) 
         params = {**state.schedule_params, name: check_control_value(name, value)}
         return replace(state, schedule_params=params)
     if name == "noise":
-        return replace(state, noise=check_number("noise", value, 0.0))
+        return replace(state, noise=check_number(value, "noise", low=0))
     if name == "batch_size":
         return _set_batch_size(state, catalog, value)
     if name == "start":
         return replace(state, start=check_start(state, value, current_surface(state, catalog)))
     if name == "seed":
-        return replace(state, seed=check_integer("seed", value, 0))
+        return replace(state, seed=check_integer(value, "seed", low=0))
     if name == "loss_scale":
         if value not in LOSS_SCALES:
             raise ValueError(f"loss_scale must be one of {', '.join(LOSS_SCALES)}; got {value!r}")
@@ -679,7 +650,7 @@ def _set_batch_size(state: ExplorerState, catalog: Catalog, value: Any) -> Explo
     return replace(
         state,
         batch_size=check_integer(
-            "batch_size (None for the full training set)", value, 1, len(s.y_train)
+            value, "batch_size (None for the full training set)", low=1, high=len(s.y_train)
         ),
     )
 
