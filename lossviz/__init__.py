@@ -11,9 +11,11 @@ from __future__ import annotations
 from typing import Any
 
 from lossviz import models, optimizers, schedules
+from lossviz.basins import Basins, basins
 from lossviz.engine import Run, descend
 from lossviz.optimizers import Optimizer, optimizer, optimizer_names
 from lossviz.schedules import schedule, schedule_names
+from lossviz.stability_map import StabilityMap, stability_border, stability_map
 from lossviz.surfaces import Surface, surface, surface_names
 
 __version__ = "0.1.0"
@@ -31,10 +33,13 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "Basins",
     "Explorer",
     "Optimizer",
     "Run",
+    "StabilityMap",
     "Surface",
+    "basins",
     "descend",
     "models",
     "optimizer",
@@ -43,6 +48,8 @@ __all__ = [
     "schedule",
     "schedule_names",
     "schedules",
+    "stability_border",
+    "stability_map",
     "surface",
     "surface_names",
 ]

@@ -1,0 +1,209 @@
+"""Basins of attraction: each start of a grid labelled by the known minimum it ends at, held to
+Himmelblau's four wells, to the same runs made one at a time, and to its messages; and the view
+that draws them, by its artists' data."""
+
+import numpy as np
+import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.colors import to_rgba
+from matplotlib.figure import Figure
+
+import lossviz
+from lossviz import Surface, basins
+from lossviz.basins import DIVERGED, NOT_CONVERGED
+from lossviz.views.basins import (
+    BASIN_HUES,
+    basin_colors,
+    draw_basin_layer,
+    draw_basins,
+    update_basin_layer,
+)
+from lossviz.views.colors import DIVERGED_COLOR
+from lossviz.views.contour import draw_surface
+
+SMALL_STEP_GD = lossviz.optimizer("gd", lr=0.01)
+
+
+@pytest.fixture(scope="module")
+def himmelblau():
+    return basins("himmelblau", SMALL_STEP_GD, resolution=80, steps=300)
+
+
+def test_himmelblau_under_small_step_gd_has_four_basins_each_around_its_minimum(himmelblau):
+    b = himmelblau
+    assert b.labels.shape == (80, 80) and b.labels.dtype.kind == "i"
+    assert sorted(np.unique(b.labels).tolist()) == [0, 1, 2, 3]
+    starts = b.starts
+    for i, minimum in enumerate(b.minima):
+        near = np.linalg.norm(starts - minimum, axis=-1) < 1.0
+        assert near.sum() > 20
+        assert (b.labels[near] == i).all()
+
+
+def test_row_i_is_y_i_and_column_j_is_x_j(himmelblau):
+    b = himmelblau
+    s = lossviz.surface("himmelblau")
+    (xmin, xmax), (ymin, ymax) = s.bounds
+    np.testing.assert_allclose(b.x, np.linspace(xmin, xmax, 80))
+    np.testing.assert_allclose(b.y, np.linspace(ymin, ymax, 80))
+    assert b.starts[3, 70].tolist() == [b.x[70], b.y[3]]
+
+
+def test_labels_equal_the_same_runs_one_by_one(himmelblau):
+    b = himmelblau
+    rng = np.random.default_rng(0)
+    for i, j in rng.integers(0, 80, size=(12, 2)):
+        run = lossviz.descend("himmelblau", SMALL_STEP_GD, start=(b.x[j], b.y[i]), steps=300)
+        distance = np.linalg.norm(run.final[0] - b.minima[b.labels[i, j]])
+        assert distance < b.tol
+
+
+def test_tolerance_is_one_percent_of_the_diagonal(himmelblau):
+    assert himmelblau.tol == pytest.approx(0.01 * np.hypot(10.0, 10.0))
+
+
+def test_a_rate_too_large_diverges_everywhere_and_too_small_converges_nowhere():
+    bowl = lossviz.surface("quadratic", condition=10.0)
+    # An even grid leaves out the axis y = 0, the only starts the steep direction spares.
+    assert (basins(bowl, lossviz.optimizer("gd", lr=0.5), 10).labels == DIVERGED).all()
+    slow = basins(bowl, lossviz.optimizer("gd", lr=1e-4), 10, steps=20)
+    assert (slow.labels == NOT_CONVERGED).all()
+
+
+def test_momentum_moves_the_borders_between_wells(himmelblau):
+    heavy = basins("himmelblau", lossviz.optimizer("momentum", lr=0.01, beta=0.9), 80)
+    changed = (heavy.labels != himmelblau.labels) & (heavy.labels >= 0)
+    assert changed.mean() > 0.1
+
+
+def test_schedules_noise_and_minibatches_as_in_descend():
+    decaying = lossviz.optimizer("gd", lr=lossviz.schedule("exponential", lr=0.02, gamma=0.99))
+    scheduled = basins("himmelblau", decaying, 12)
+    assert sorted(np.unique(scheduled.labels).tolist()) == [0, 1, 2, 3]
+    noisy = basins("himmelblau", SMALL_STEP_GD, 12, noise=1.0, seed=4)
+    np.testing.assert_array_equal(
+        noisy.labels, basins("himmelblau", SMALL_STEP_GD, 12, noise=1.0, seed=4).labels
+    )
+    model = basins("tiny_network", lossviz.optimizer("gd", lr=0.5), 6, steps=100, batch_size=8)
+    assert model.labels.shape == (6, 6) and set(np.unique(model.labels)) <= {-2, -1, 0, 1}
+
+
+NO_MINIMA = Surface("flat", lambda x, y: x * 0.0 + y * 0.0, ((-1, 1), (-1, 1)))
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (dict(surface_or_name=NO_MINIMA), "basins needs a surface that lists its minima"),
+        (dict(optimizer_or_name=["gd", "adam"]), "optimizer must be one optimizer or a registered"),
+        (dict(optimizer_or_name="sgd"), "unknown optimizer 'sgd'; choose one of gd"),
+        (dict(resolution=1), "resolution must be an integer between 2 and 1000; got 1"),
+        (dict(resolution=20.0), "resolution must be an integer between 2 and 1000; got 20.0"),
+        (dict(steps=0), "steps must be an integer >= 1; got 0"),
+        (dict(tol=0.0), "tol must be a number > 0; got 0.0"),
+        (dict(resolution=1000, steps=2000), r"resolution\*\*2 \* \(steps \+ 1\) must be at most"),
+        (dict(noise=-1.0), r"noise must be a number >= 0; got -1.0"),
+        (dict(batch_size=4), "batch_size needs a model surface built from data"),
+    ],
+)
+def test_messages_name_the_argument_and_what_it_allows(change, message):
+    call = dict(surface_or_name="himmelblau", optimizer_or_name="gd", resolution=4, steps=3)
+    call.update(change)
+    with pytest.raises(ValueError, match=message):
+        basins(**call)
+
+
+# -- the view ---------------------------------------------------------------------------------
+def axes(figsize=(6.0, 5.0)):
+    fig = Figure(figsize=figsize)
+    FigureCanvasAgg(fig)
+    return fig, fig.subplots()
+
+
+def rgba(color):
+    return np.array(to_rgba(color))
+
+
+def test_each_start_takes_its_minimums_colour_and_the_legend_names_each(himmelblau):
+    b = himmelblau
+    fig, ax = axes()
+    artists = draw_basins(ax, b)
+    image = artists.image.get_array()  # (80, 80, 4), row i at y[i] (origin lower)
+    assert image.shape == (80, 80, 4) and artists.image.origin == "lower"
+    for i in range(4):
+        where = b.labels == i
+        np.testing.assert_allclose(
+            image[where], np.broadcast_to(rgba(artists.colors[i]), (where.sum(), 4))
+        )
+    texts = [t.get_text() for t in artists.legend.get_texts()]
+    assert texts == [
+        "basin of (3, 2)",
+        "basin of (-2.81, 3.13)",
+        "basin of (-3.78, -3.28)",
+        "basin of (3.58, -1.85)",
+        "diverged",
+        "no minimum in 300 steps",
+        "known minimum",
+    ]
+    left, right, bottom, top = artists.image.get_extent()
+    assert (left + right) / 2 == pytest.approx(0.0) and right - left == pytest.approx(10 + 10 / 79)
+    assert ax.get_xlim() == (-5.0, 5.0) and ax.get_ylim() == (-5.0, 5.0)
+
+
+def test_the_basins_lie_over_the_terrain_and_under_the_contour_lines(himmelblau):
+    _, ax = axes()
+    artists = draw_basins(ax, himmelblau)
+    z = artists.image.get_zorder()
+    assert artists.surface.filled.get_zorder() < z < artists.surface.lines.get_zorder()
+    assert z < artists.surface.minima.get_zorder()
+
+
+def test_diverged_and_unconverged_starts_have_their_own_colours():
+    bowl = lossviz.surface("quadratic", condition=10.0)
+    for lr, steps, color in [(0.5, 300, DIVERGED_COLOR), (1e-4, 20, "#9A9A9A")]:
+        _, ax = axes()
+        artists = draw_basins(ax, basins(bowl, lossviz.optimizer("gd", lr=lr), 10, steps=steps))
+        image = artists.image.get_array()
+        np.testing.assert_allclose(image.reshape(-1, 4), np.broadcast_to(rgba(color), (100, 4)))
+        assert color not in artists.colors
+
+
+def test_colours_are_colour_blind_safe_hues_and_touching_basins_differ():
+    assert len(set(basin_colors(np.random.default_rng(0).normal(size=(6, 2))))) == 6
+    lattice = lossviz.surface("rastrigin").minima  # 25 wells on a grid of step 1
+    colors = basin_colors(lattice)
+    for i, j in np.argwhere(np.linalg.norm(lattice[:, None] - lattice[None], axis=-1) < 1.5):
+        assert i == j or colors[i] != colors[j]
+    assert len(set(colors)) <= len(BASIN_HUES)
+
+
+def test_many_minima_share_one_legend_entry():
+    b = basins("rastrigin", lossviz.optimizer("gd", lr=0.002), 20, steps=50)
+    _, ax = axes()
+    texts = [t.get_text() for t in draw_basins(ax, b).legend.get_texts()]
+    assert texts[0] == "basin of its star (25 wells)" and len(texts) == 4
+
+
+def test_the_layer_updates_in_place(himmelblau):
+    _, ax = axes()
+    draw_surface(ax, himmelblau.surface)
+    image = draw_basin_layer(ax, himmelblau)
+    coarse = basins("himmelblau", lossviz.optimizer("gd", lr=0.3), 20)
+    update_basin_layer(image, coarse)
+    assert image.get_array().shape == (20, 20, 4)
+    assert image.get_extent()[1] == pytest.approx(5 + 5 / 19)
+
+
+def test_the_legend_covers_no_basin_and_no_neighbour(himmelblau):
+    """Outside the axes on the right; tight_layout leaves room for it beside other axes
+    (Jupyter shows it whole, saving with bbox_inches="tight")."""
+    fig = Figure(figsize=(12.0, 5.0))
+    FigureCanvasAgg(fig)
+    ax, neighbour = fig.subplots(1, 2)
+    artists = draw_basins(ax, himmelblau)
+    fig.tight_layout()
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    box = artists.legend.get_window_extent(renderer)
+    assert not box.overlaps(ax.get_window_extent(renderer))
+    assert not box.overlaps(neighbour.get_window_extent(renderer))
