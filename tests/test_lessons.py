@@ -27,11 +27,13 @@ def test_lesson_is_stored_without_outputs(path):
 @pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.stem)
 def test_lesson_runs_cleanly(path, tmp_path):
     nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(nb, timeout=300, kernel_name="python3",
-                            resources={"metadata": {"path": str(tmp_path)}})
+    client = NotebookClient(
+        nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+    )
     client.execute()
-    problems, explorers, figures = [], 0, 0
+    problems, explorers = [], 0
     for i, cell in enumerate(nb.cells):
+        figures = 0
         for out in cell.get("outputs", []):
             if out.output_type == "error":
                 problems.append(f"cell {i}: {out.ename}: {out.evalue}")
@@ -44,5 +46,7 @@ def test_lesson_runs_cleanly(path, tmp_path):
                     assert "image/png" in data  # a static rendering still shows a picture
                 elif "image/png" in data:
                     figures += 1
+        if cell.cell_type == "code" and "plt.show()" in cell.source and figures == 0:
+            problems.append(f"cell {i} calls plt.show() but shows no picture")
     assert not problems, "\n".join(problems)
     assert explorers >= 1, "every lesson shows at least one Explorer"
