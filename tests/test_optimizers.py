@@ -1,9 +1,14 @@
-"""Optimizers: torch.optim's update rules, hand-computed steps, convergence, purity."""
+"""Optimizers: torch.optim's update rules, hand-computed steps, the engine's fused rule equal to
+each plain update, convergence, purity."""
+
+import doctest
+import importlib
 
 import numpy as np
 import pytest
 
 import lossviz
+from lossviz import Surface
 from lossviz.optimizers import Optimizer, adagrad, adam, gd, momentum, nesterov, newton, rmsprop
 
 # -- reference implementations, written the way torch.optim's docs state them --------------------
@@ -54,8 +59,10 @@ REFERENCES = [
     (nesterov(lr=0.1, beta=0.8), lambda gs: torch_sgd(gs, 0.1, momentum=0.8, nesterov=True)),
     (adagrad(lr=0.3, eps=1e-10), lambda gs: torch_adagrad(gs, 0.3, 1e-10)),
     (rmsprop(lr=0.01, alpha=0.9, eps=1e-8), lambda gs: torch_rmsprop(gs, 0.01, 0.9, 1e-8)),
-    (adam(lr=0.05, beta1=0.9, beta2=0.999, eps=1e-8),
-     lambda gs: torch_adam(gs, 0.05, 0.9, 0.999, 1e-8)),
+    (
+        adam(lr=0.05, beta1=0.9, beta2=0.999, eps=1e-8),
+        lambda gs: torch_adam(gs, 0.05, 0.9, 0.999, 1e-8),
+    ),
 ]
 
 
@@ -122,8 +129,10 @@ def test_adam_hand_computed():
     "opt", [adagrad(0.1, eps=0.0), rmsprop(0.1, eps=0.0), adam(0.1, eps=0.0)], ids=lambda o: o.name
 )
 def test_eps_zero_and_a_zero_gradient_give_a_zero_step(opt):
-    # The x gradient is exactly 0: with eps = 0 its step would be 0 / 0.
-    steps = run_steps(opt, [np.array([0.0, 2.0]), np.array([0.0, -1.0])], np.zeros(2))
+    # The x gradient is exactly 0: with eps = 0 its step would be 0 / 0. The guard does not
+    # even compute it (errstate would raise).
+    with np.errstate(all="raise"):
+        steps = run_steps(opt, [np.array([0.0, 2.0]), np.array([0.0, -1.0])], np.zeros(2))
     np.testing.assert_array_equal(np.array(steps)[:, 0], 0.0)
     assert np.isfinite(steps).all() and (np.array(steps)[:, 1] != 0).all()
 
@@ -134,6 +143,26 @@ def test_adam_zero_second_moment_gives_a_zero_step():
     opt = adam(lr=0.1, beta1=0.5, beta2=0.0, eps=0.0)
     steps = run_steps(opt, [np.array([2.0]), np.array([0.0])], np.zeros(1))
     np.testing.assert_array_equal(np.concatenate(steps), [-0.1, 0.0])
+
+
+@pytest.mark.parametrize(
+    "opt, field, expected",
+    [
+        (momentum(0.1, beta=0.5), "velocity", 5.0),  # 0.5 * 2 + 4
+        (nesterov(0.1, beta=0.5), "velocity", 5.0),
+        (adagrad(0.1), "sum_sq", 20.0),  # 4 + 16
+        (rmsprop(0.1, alpha=0.5), "square_avg", 9.0),  # 0.5 * (0.5 * 4) + 0.5 * 16
+        (adam(0.1, beta1=0.5, beta2=0.25), "exp_avg", 2.5),  # 0.5 * (0.5 * 2) + 0.5 * 4
+        (adam(0.1, beta1=0.5, beta2=0.25), "exp_avg_sq", 12.75),  # 0.25 * 3 + 0.75 * 16
+    ],
+    ids=lambda x: getattr(x, "name", None) or (x if isinstance(x, str) else ""),
+)
+def test_state_holds_torchs_buffers(opt, field, expected):
+    state = opt.init(np.zeros(1))
+    for g in (2.0, 4.0):
+        _, state = opt.update(np.array([g]), state)
+    assert state.count == 2
+    np.testing.assert_allclose(getattr(state, field), [expected])
 
 
 def test_newton_hand_computed():
@@ -152,6 +181,61 @@ def test_newton_needs_a_hessian():
     opt = newton()
     with pytest.raises(ValueError, match="Hessian"):
         opt.update(np.ones(2), opt.init(np.ones(2)), np.ones(2))
+
+
+# -- the engine's fused rule (lossviz.optimizers.moments) equals each plain update ------------
+
+
+def decaying(t):
+    """A learning-rate schedule, for integer and array ``t`` alike."""
+    return 0.05 * 0.99**t
+
+
+FUSED = [
+    gd(0.1),
+    gd(decaying),
+    momentum(0.01, beta=0.9),
+    momentum(decaying, beta=0.0),
+    nesterov(0.01, beta=0.9),
+    nesterov(decaying, beta=0.5),
+    adagrad(0.3),
+    adagrad(0.3, eps=0.0),
+    adagrad(decaying, eps=1e-3),
+    rmsprop(0.01),
+    rmsprop(0.01, alpha=0.5, eps=0.0),
+    rmsprop(decaying, alpha=0.0),
+    adam(0.05),
+    adam(0.05, eps=0.0),
+    adam(decaying, beta1=0.5, beta2=0.0, eps=0.0),
+    adam(0.1, beta1=0.0, beta2=0.9),
+]
+
+
+def replaying(grads):
+    """A flat surface whose gradient, call after call, is the next row of ``grads`` (k, 2),
+    wherever the path is: it drives `descend` with a fixed gradient sequence."""
+    rows = iter(grads)
+    return Surface(
+        "replay",
+        lambda x, y: 0.0 * x,
+        ((-1e6, 1e6), (-1e6, 1e6)),
+        start=(0.0, 0.0),
+        gradient=lambda p: np.broadcast_to(next(rows), np.shape(p)),
+    )
+
+
+@pytest.mark.parametrize("opt", FUSED, ids=repr)
+def test_plain_update_equals_the_engines_fused_rule(opt):
+    # 200 gradients whose coordinates span 6 decades (1e-4 to 1e2) with random signs; x is
+    # exactly 0 for the first 5 steps, where eps = 0 meets a zero denominator.
+    rng = np.random.default_rng(7)
+    grads = rng.choice([-1.0, 1.0], size=(200, 2)) * 10.0 ** rng.uniform(-4, 2, size=(200, 2))
+    grads[:5, 0] = 0.0
+    run = lossviz.descend(replaying(grads), opt, start=(0.0, 0.0), steps=200)
+    plain = np.cumsum([np.zeros(2), *run_steps(opt, grads, np.zeros(2))], axis=0)
+    assert not run.diverged.any()
+    # Equal to rounding at the path's scale (atol for points that pass near 0).
+    np.testing.assert_allclose(run.path[0], plain, rtol=1e-12, atol=1e-13 * np.abs(plain).max())
 
 
 # -- schedules as learning rates -----------------------------------------------------------------
@@ -210,8 +294,11 @@ CONVERGENCE = [
 ]
 
 
-@pytest.mark.parametrize("opt, grad, start, steps, tol", CONVERGENCE,
-                         ids=lambda x: getattr(x, "name", None) or getattr(x, "__name__", None))
+@pytest.mark.parametrize(
+    "opt, grad, start, steps, tol",
+    CONVERGENCE,
+    ids=lambda x: getattr(x, "name", None) or getattr(x, "__name__", None),
+)
 def test_converges(opt, grad, start, steps, tol):
     minimum = np.zeros(2) if grad is quadratic_grad else np.ones(2)
     p = np.array(start)
@@ -236,12 +323,24 @@ def test_newton_converges_on_rosenbrock():
     np.testing.assert_allclose(p, [1.0, 1.0], atol=1e-10)
 
 
+@pytest.mark.parametrize("name", ["gd", "momentum", "nesterov", "adagrad", "rmsprop", "adam"])
+def test_docstring_examples_run(name):
+    module = importlib.import_module(f"lossviz.optimizers.{name}")
+    assert doctest.testmod(module).failed == 0
+
+
 # -- building by name, and bad arguments ---------------------------------------------------------
 
 
 def test_optimizer_by_name():
     assert lossviz.optimizer_names() == [
-        "gd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "newton"
+        "gd",
+        "momentum",
+        "nesterov",
+        "adagrad",
+        "rmsprop",
+        "adam",
+        "newton",
     ]
     opt = lossviz.optimizer("momentum", lr=0.2, beta=0.5)
     assert isinstance(opt, Optimizer)

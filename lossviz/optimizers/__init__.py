@@ -2,21 +2,25 @@
 ``update(grad, state, params) -> (step, state)``, one module each."""
 
 # Imported in teaching order, which is the order optimizer_names() lists them in.
-from lossviz.optimizers.base import Optimizer, optimizer, optimizer_names  # noqa: I001
-from lossviz.optimizers.moments import MomentState, Moments
-from lossviz.optimizers.gd import gd
-from lossviz.optimizers.momentum import momentum
+from lossviz.optimizers.base import Optimizer, optimizer, optimizer_names, register  # noqa: I001
+from lossviz.optimizers.moments import Moments
+from lossviz.optimizers.gd import GDState, gd
+from lossviz.optimizers.momentum import MomentumState, momentum
 from lossviz.optimizers.nesterov import nesterov
-from lossviz.optimizers.adagrad import adagrad
-from lossviz.optimizers.rmsprop import rmsprop
-from lossviz.optimizers.adam import adam
+from lossviz.optimizers.adagrad import AdaGradState, adagrad
+from lossviz.optimizers.rmsprop import RMSPropState, rmsprop
+from lossviz.optimizers.adam import AdamState, adam
 from lossviz.optimizers.newton import NewtonState, newton
 
 __all__ = [
-    "MomentState",
+    "AdaGradState",
+    "AdamState",
+    "GDState",
+    "MomentumState",
     "Moments",
     "NewtonState",
     "Optimizer",
+    "RMSPropState",
     "adagrad",
     "adam",
     "gd",
@@ -25,5 +29,6 @@ __all__ = [
     "newton",
     "optimizer",
     "optimizer_names",
+    "register",
     "rmsprop",
 ]

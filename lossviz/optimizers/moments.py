@@ -1,8 +1,17 @@
-"""The moment rule shared by gd, momentum, nesterov, adagrad, rmsprop and adam.
+"""The engine's fast path: gd, momentum, nesterov, adagrad, rmsprop and adam as one rule.
 
-Each of these optimizers is one setting of the coefficients of a single rule
-(see `Moments`). With ``g`` the gradient, ``n = t + 1`` the update count,
-``lr(t)`` the learning rate and ``bc(a) = 1 - a**n`` if bias-corrected, else 1::
+Each optimizer's own module (``gd.py`` ... ``adam.py``) holds its update as
+plain code, the formula a student would write. This module holds the same six
+updates written as one rule, for the engine (`lossviz.engine.descend`), which
+advances many different optimizers in one array operation per step (the factors
+below become per-run arrays); that keeps the live widget's recompute within a
+few milliseconds. ``tests/test_optimizers.py`` holds the two forms equal to
+rounding, over 200 steps of gradients spanning six decades.
+
+Each of the six optimizers is one setting of the coefficients of the rule
+(`Moments`, built by each optimizer's factory). With ``g`` the gradient,
+``n = t + 1`` the update count, ``lr(t)`` the learning rate and
+``bc(a) = 1 - a**n`` if bias-corrected, else 1::
 
     exp_avg    <- a_m * exp_avg    + b_m * g        (velocity / first moment)
     exp_avg_sq <- a_s * exp_avg_sq + b_s * g**2     (second moment)
@@ -10,9 +19,14 @@ Each of these optimizers is one setting of the coefficients of a single rule
     denominator = sqrt(exp_avg_sq / bc(a_s)) + eps  if adaptive, else 1
     step        = -lr(t) * direction / denominator
 
-The implementation keeps the unnormalised sums ``m = exp_avg / b_m`` and
-``s = exp_avg_sq / b_s`` (``m <- a_m m + g``, ``s <- a_s s + g**2``) and folds
-every constant and every step-dependent factor into three per-step numbers::
+For instance Adam is ``a_m = beta1, b_m = 1 - beta1, a_s = beta2, b_s = 1 - beta2,
+c_g = 0, c_m = 1``, adaptive and bias-corrected; momentum is ``a_m = beta,
+b_m = 1, c_g = 0, c_m = 1``; nesterov the same with ``c_g = 1, c_m = beta``.
+
+The implementation (`moment_step`) keeps the unnormalised sums
+``m = exp_avg / b_m`` and ``s = exp_avg_sq / b_s`` (``m <- a_m m + g``,
+``s <- a_s s + g**2``) and folds every constant and every step-dependent factor
+into three per-step numbers (`step_factors`)::
 
     step = (k_g(t) * g + k_m(t) * m) / (r(t) * sqrt(s) + e)
 
@@ -22,12 +36,8 @@ every constant and every step-dependent factor into three per-step numbers::
 which is algebraically the rule above with fewer array operations. Where the
 denominator is zero (``eps = 0`` and a zero second moment, e.g. a coordinate
 whose gradients so far are all 0) the step is 0, not 0 / 0: the guard optax
-puts on AdaGrad's denominator (``where(s > 0, ..., 0)``). Writing all
-six optimizers as one rule lets the engine advance many different optimizers
-in one array operation per step (the factors become per-run arrays), which
-keeps the live widget's recompute within a few milliseconds; each optimizer's
-own ``update`` calls the very same `moment_step`, so every formula has one
-implementation.
+puts on AdaGrad's denominator (``where(s > 0, ..., 0)``), which the plain
+updates apply too.
 """
 
 from __future__ import annotations
@@ -36,11 +46,11 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from lossviz.optimizers.base import Optimizer, Schedule, as_schedule
+from lossviz.optimizers.base import Schedule
 
 
 class Moments(NamedTuple):
-    """Coefficients of the moment rule (see the module docstring)."""
+    """Coefficients of the moment rule (see the module docstring); ``lr`` is a schedule."""
 
     lr: Schedule
     a_m: float = 0.0
@@ -52,28 +62,6 @@ class Moments(NamedTuple):
     eps: float = 0.0
     adaptive: bool = False
     bias_correction: bool = False
-
-
-class MomentState(NamedTuple):
-    """State of a moment-rule optimizer.
-
-    Attributes
-    ----------
-    count
-        Number of updates made so far (the next update uses ``t = count``).
-    m
-        Unnormalised first moment ``sum_i a_m**i g_(t-i)``: the velocity buffer
-        of momentum and nesterov; Adam's ``exp_avg`` is ``(1 - beta1) * m``.
-        Stays zero for gd, adagrad and rmsprop. Same shape as params.
-    s
-        Unnormalised second moment ``sum_i a_s**i g_(t-i)**2``: AdaGrad's sum of
-        squares; RMSProp's ``square_avg`` is ``(1 - alpha) * s`` and Adam's
-        ``exp_avg_sq`` is ``(1 - beta2) * s``. Stays zero otherwise.
-    """
-
-    count: int
-    m: np.ndarray
-    s: np.ndarray
 
 
 def moment_step(
@@ -141,26 +129,3 @@ def step_factors(moments: Moments, lr: Any, t: Any) -> tuple[Any, Any, Any]:
     k_m = -lr * moments.c_m * moments.b_m / bc_m
     r = np.sqrt(moments.b_s / bc_s) if moments.adaptive else np.zeros(np.shape(n))
     return k_g, k_m, r
-
-
-def moment_optimizer(name: str, hyper: dict[str, Any], moments: Moments) -> Optimizer:
-    """Build the `Optimizer` whose update is the moment rule with these coefficients."""
-    moments = moments._replace(lr=as_schedule(moments.lr))
-    e = moments.eps if moments.adaptive else 1.0
-    uses_m = moments.c_m != 0.0
-    guard_zero = moments.adaptive and moments.eps == 0
-    # `moment_step`'s arguments after the per-step factors; one optimizer alone needs no
-    # s_weight (it is all adaptive or does not use the second moment at all).
-    constants = (e, moments.a_m, moments.a_s, uses_m, moments.adaptive, None, guard_zero)
-
-    def init(params: np.ndarray) -> MomentState:
-        params = np.asarray(params, dtype=np.float64)
-        return MomentState(0, np.zeros_like(params), np.zeros_like(params))
-
-    def update(grad: np.ndarray, state: MomentState, params: np.ndarray | None = None):
-        g = np.asarray(grad, dtype=np.float64)
-        k_g, k_m, r = step_factors(moments, moments.lr(state.count), state.count)
-        step, m, s = moment_step(g, state.m, state.s, k_g, k_m, r, *constants)
-        return step, MomentState(state.count + 1, m, s)
-
-    return Optimizer(init, update, name=name, hyper=hyper, moments=moments)
