@@ -215,8 +215,9 @@ def stability_map(
         With ``noise`` or ``batch_size`` the loss jitters around the minimum:
         raise ``tol`` above the jitter.
     noise, batch_size, seed
-        Gradient noise, mini-batches and their seed, as in `lossviz.descend`
-        (every pair gets its own noise; mini-batches are shared).
+        Gradient noise, mini-batches and their seed, as in `lossviz.descend`.
+        Every pair draws its own noise, so with noise a pair's run depends on
+        the grid it is in (mini-batches are shared, and do not).
 
     Returns
     -------
@@ -299,7 +300,7 @@ def stability_map(
 
     shape = (len(lrs), len(columns))
     with np.errstate(invalid="ignore"):
-        tolerance = tol * max(float(s._value(start)) - target, 0.0)
+        tolerance = tol * max(float(s(start)) - target, 0.0)
         within = run.loss - target <= tolerance  # NaN (after divergence) is not within
     # The first index from which every later loss is within: -1 if the last one is not.
     outside = ~within

@@ -298,7 +298,9 @@ def test_the_one_row_map_of_gd_has_a_vertical_border():
     xs, ys = artists.border.get_data()
     assert np.allclose(xs, 0.2) and ys.min() <= 0 and ys.max() >= 1
     assert artists.current.get_xydata().tolist() == [[0.05, 0.5]]
-    with pytest.raises(ValueError, match="optimizer_name must be one of gd, momentum, nesterov"):
+    with pytest.raises(
+        ValueError, match="known for gd, momentum, nesterov only; this map is adam's"
+    ):
         draw_stability_map(ax, stability_map("quadratic", "adam", LRS, steps=5), curvature=10.0)
 
 

@@ -213,6 +213,11 @@ def draw_stability_map(
 
     border = None
     if curvature is not None:
+        if smap.optimizer not in BORDER_FORMULAS:
+            raise ValueError(
+                f"curvature draws the analytic border, known for {', '.join(BORDER_FORMULAS)} "
+                f"only; this map is {smap.optimizer}'s: leave curvature out"
+            )
         if smap.betas is None:
             beta = next(
                 (v for k, v in smap.hyperparameters.items() if k in ("beta", "beta1")), None
