@@ -4,7 +4,8 @@ Every factory validates its arguments and returns a `LearningRateSchedule`, a
 callable ``t -> lr`` with ``t = 0`` for the first update. ``t`` may be a Python
 int (the result is a float) or an integer array (the result is a float array of
 the same shape), so a whole schedule can be drawn in one call. Any optimizer
-that takes ``lr`` accepts a schedule in place of a number.
+that takes ``lr`` accepts a schedule in place of a number. `schedule` builds
+one by name; `register` adds a teacher's own factory to the names.
 
 Examples
 --------
@@ -19,13 +20,13 @@ cosine(lr=0.1, steps=4, lr_min=0.0)
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from lossviz._checks import check_integer, check_number
+from lossviz._registry import Registry
 
 
 class LearningRateSchedule:
@@ -63,11 +64,45 @@ class LearningRateSchedule:
         return self.__name__
 
 
+# -- the registry ------------------------------------------------------------------------------
+_SCHEDULES: Registry[LearningRateSchedule] = Registry("schedule", built=LearningRateSchedule)
+"""Every named schedule (see `lossviz._registry.Registry`)."""
+
+ScheduleFactory = Callable[..., LearningRateSchedule]
+
+
+def register(
+    name: str | ScheduleFactory | None = None,
+) -> ScheduleFactory | Callable[[ScheduleFactory], ScheduleFactory]:
+    """Decorator registering a schedule factory ``factory(**params) -> LearningRateSchedule``.
+
+    Bare (``@register``) it registers the factory under its own name; with a
+    name (``@register("halving")``) under that. A teacher adds a schedule so::
+
+        from lossviz.schedules import LearningRateSchedule, register
+
+        @register
+        def halving(lr: float, every: int) -> LearningRateSchedule:
+            return LearningRateSchedule(
+                "halving", {"lr": lr, "every": every}, lambda t: lr * 0.5 ** (t // every)
+            )
+
+    after which ``lossviz.schedule("halving", lr=0.1, every=10)`` builds it.
+
+    Raises
+    ------
+    ValueError
+        If a schedule of that name is already registered.
+    """
+    return _SCHEDULES.register(name)
+
+
 def _cosine_decay(fraction: Any, lr: float, lr_min: float) -> Any:
     return lr_min + (lr - lr_min) * (1.0 + np.cos(np.pi * fraction)) / 2.0
 
 
 # -- schedules ----------------------------------------------------------------------------------
+@register
 def constant(lr: float) -> LearningRateSchedule:
     """The same learning rate at every step: ``lr(t) = lr``.
 
@@ -85,6 +120,7 @@ def constant(lr: float) -> LearningRateSchedule:
     return LearningRateSchedule("constant", {"lr": lr}, lambda t: np.full(np.shape(t), lr))
 
 
+@register
 def step_decay(lr: float, every: int, factor: float) -> LearningRateSchedule:
     """Multiply the rate by ``factor`` every ``every`` steps.
 
@@ -114,6 +150,7 @@ def step_decay(lr: float, every: int, factor: float) -> LearningRateSchedule:
     )
 
 
+@register
 def exponential(lr: float, gamma: float) -> LearningRateSchedule:
     """Shrink the rate by ``gamma`` at every step: ``lr(t) = lr * gamma ** t``.
 
@@ -136,6 +173,7 @@ def exponential(lr: float, gamma: float) -> LearningRateSchedule:
     )
 
 
+@register
 def inverse_time(lr: float, k: float) -> LearningRateSchedule:
     """Decay like ``1/t``: ``lr(t) = lr / (1 + k t)``.
 
@@ -158,6 +196,7 @@ def inverse_time(lr: float, k: float) -> LearningRateSchedule:
     return LearningRateSchedule("inverse_time", {"lr": lr, "k": k}, lambda t: lr / (1.0 + k * t))
 
 
+@register
 def cosine(lr: float, steps: int, lr_min: float = 0.0) -> LearningRateSchedule:
     """Half a cosine wave from ``lr`` down to ``lr_min`` over ``steps`` steps, then flat.
 
@@ -187,6 +226,7 @@ def cosine(lr: float, steps: int, lr_min: float = 0.0) -> LearningRateSchedule:
     )
 
 
+@register
 def warmup_cosine(lr: float, warmup: int, steps: int, lr_min: float = 0.0) -> LearningRateSchedule:
     """Linear warm-up to ``lr`` over ``warmup`` steps, then cosine decay to ``lr_min`` at ``steps``.
 
@@ -230,6 +270,7 @@ def warmup_cosine(lr: float, warmup: int, steps: int, lr_min: float = 0.0) -> Le
     )
 
 
+@register
 def cyclic(lr_min: float, lr_max: float, period: int) -> LearningRateSchedule:
     """Triangular cycles between ``lr_min`` and ``lr_max``, repeating every ``period`` steps.
 
@@ -266,51 +307,26 @@ def cyclic(lr_min: float, lr_max: float, period: int) -> LearningRateSchedule:
 
 
 # -- lookup by name -----------------------------------------------------------------------------
-_FACTORIES: dict[str, Callable[..., LearningRateSchedule]] = {
-    f.__name__: f
-    for f in (constant, step_decay, exponential, inverse_time, cosine, warmup_cosine, cyclic)
-}
-
-
 def schedule(name: str | LearningRateSchedule, **params: Any) -> LearningRateSchedule:
     """Build the schedule ``name`` with its parameters; a built schedule is returned as is.
 
     Raises
     ------
     ValueError
-        For an unknown name or parameter (the message lists the valid ones), or
-        a bad parameter value.
+        For an unknown name or parameter (the message lists the valid ones), a
+        missing required parameter, or a bad parameter value.
 
     Examples
     --------
     >>> schedule("step_decay", lr=0.1, every=10, factor=0.5)
     step_decay(lr=0.1, every=10, factor=0.5)
     """
-    if isinstance(name, LearningRateSchedule):
-        if params:
-            raise ValueError("parameters cannot be applied to an already built schedule")
-        return name
-    if name not in _FACTORIES:
-        raise ValueError(f"unknown schedule {name!r}; choose one of {', '.join(_FACTORIES)}")
-    factory = _FACTORIES[name]
-    signature = inspect.signature(factory)
-    unknown = [k for k in params if k not in signature.parameters]
-    if unknown:
-        raise ValueError(
-            f"schedule {name!r} has no parameter {', '.join(map(repr, unknown))}; "
-            f"its parameters are: {', '.join(signature.parameters)}"
-        )
-    missing = [
-        k for k, v in signature.parameters.items() if v.default is v.empty and k not in params
-    ]
-    if missing:
-        raise ValueError(f"schedule {name!r} needs {', '.join(missing)}; got {params!r}")
-    return factory(**params)
+    return _SCHEDULES.build(name, **params)
 
 
 def schedule_names() -> list[str]:
-    """Names of every schedule, for `schedule`."""
-    return list(_FACTORIES)
+    """Names of every registered schedule, in registration order, for `schedule`."""
+    return _SCHEDULES.names()
 
 
 __all__ = [
@@ -320,6 +336,7 @@ __all__ = [
     "cyclic",
     "exponential",
     "inverse_time",
+    "register",
     "schedule",
     "schedule_names",
     "step_decay",

@@ -102,7 +102,7 @@ def test_schedule_names():
     [
         ("linear", {"lr": 0.1}, "unknown schedule 'linear'; choose one of constant, step_decay"),
         ("cosine", {"lr": 0.1, "steps": 5, "gamma": 0.5}, "no parameter 'gamma'"),
-        ("cosine", {"lr": 0.1}, "needs steps"),
+        ("cosine", {"lr": 0.1}, r"schedule 'cosine' needs parameter\(s\) steps"),
     ],
 )
 def test_schedule_by_name_rejects_unknown_names_and_parameters(name, params, match):

@@ -13,13 +13,13 @@ the parameters (it already carries the minus sign of descent). The step count
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import numpy as np
 
 from lossviz._checks import check_number
+from lossviz._registry import Registry
 
 Schedule = Callable[[Any], Any]
 LearningRate = float | Schedule
@@ -122,17 +122,43 @@ def check_unit_interval(value: Any, what: str) -> float:
 
 
 # -- registry -----------------------------------------------------------------------------------
-_REGISTRY: dict[str, Callable[..., Optimizer]] = {}
+_OPTIMIZERS: Registry[Optimizer] = Registry("optimizer", argument="hyperparameter", built=Optimizer)
+"""Every named optimizer (see `lossviz._registry.Registry`)."""
+
+OptimizerFactory = Callable[..., Optimizer]
 
 
-def register(factory: Callable[..., Optimizer]) -> Callable[..., Optimizer]:
-    """Decorator registering an optimizer factory under its function name."""
-    _REGISTRY[factory.__name__] = factory
-    return factory
+def register(
+    name: str | OptimizerFactory | None = None,
+) -> OptimizerFactory | Callable[[OptimizerFactory], OptimizerFactory]:
+    """Decorator registering an optimizer factory ``factory(**hyper) -> Optimizer``.
+
+    Bare (``@register``) it registers the factory under its own name; with a
+    name (``@register("sgd")``) under that. Every module in
+    ``lossviz/optimizers`` registers its optimizer this way::
+
+        @register
+        def gd(lr: LearningRate = 0.001) -> Optimizer:
+            ...
+
+    after which ``lossviz.optimizer("gd", lr=0.1)`` builds it.
+
+    Raises
+    ------
+    ValueError
+        If an optimizer of that name is already registered.
+    """
+    return _OPTIMIZERS.register(name)
 
 
 def optimizer(name: str | Optimizer, **hyper: Any) -> Optimizer:
-    """Build the registered optimizer ``name`` with its hyperparameters.
+    """Build the registered optimizer ``name`` with its hyperparameters; an `Optimizer` as is.
+
+    Raises
+    ------
+    ValueError
+        For an unknown name, or a hyperparameter the optimizer does not have
+        (the message lists the valid ones), or a bad value.
 
     Examples
     --------
@@ -140,25 +166,9 @@ def optimizer(name: str | Optimizer, **hyper: Any) -> Optimizer:
     >>> lossviz.optimizer("adam", lr=0.01)
     adam(lr=0.01, beta1=0.9, beta2=0.999, eps=1e-08)
     """
-    if isinstance(name, Optimizer):
-        if hyper:
-            raise ValueError("hyperparameters cannot be applied to an already built optimizer")
-        return name
-    if name not in _REGISTRY:
-        raise ValueError(
-            f"unknown optimizer {name!r}; choose one of {', '.join(optimizer_names())}"
-        )
-    factory = _REGISTRY[name]
-    allowed = list(inspect.signature(factory).parameters)
-    unknown = [k for k in hyper if k not in allowed]
-    if unknown:
-        raise ValueError(
-            f"optimizer {name!r} has no hyperparameter {', '.join(map(repr, unknown))}; "
-            f"its hyperparameters are: {', '.join(allowed)}"
-        )
-    return factory(**hyper)
+    return _OPTIMIZERS.build(name, **hyper)
 
 
 def optimizer_names() -> list[str]:
     """Names of every registered optimizer, in registration order."""
-    return list(_REGISTRY)
+    return _OPTIMIZERS.names()

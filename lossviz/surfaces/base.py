@@ -11,7 +11,6 @@ Hessian (tested against autograd), otherwise autograd differentiates the loss fu
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -20,6 +19,7 @@ import numpy as np
 from autograd import elementwise_grad
 
 from lossviz._checks import check_number
+from lossviz._registry import Registry
 
 Bounds = tuple[tuple[float, float], tuple[float, float]]
 LossFunction = Callable[[Any, Any], Any]
@@ -368,23 +368,40 @@ class Surface:
 
 
 # -- registry -----------------------------------------------------------------------------------
-_REGISTRY: dict[str, Callable[..., Surface]] = {}
+_SURFACES: Registry[Surface] = Registry("surface", built=Surface)
+"""Every named surface and model (see `lossviz._registry.Registry`)."""
+
+SurfaceFactory = Callable[..., Surface]
 
 
-def register(name: str) -> Callable[[Callable[..., Surface]], Callable[..., Surface]]:
-    """Decorator registering a surface factory ``factory(**params) -> Surface`` under ``name``."""
+def register(name: str | None = None) -> Callable[[SurfaceFactory], SurfaceFactory]:
+    """Decorator registering a surface factory ``factory(**params) -> Surface`` under ``name``.
 
-    def decorate(factory: Callable[..., Surface]) -> Callable[..., Surface]:
-        if name in _REGISTRY:
-            raise ValueError(f"a surface named {name!r} is already registered")
-        _REGISTRY[name] = factory
-        return factory
+    ``name`` defaults to the factory's own name. Every module in
+    ``lossviz/surfaces`` registers its surface this way::
 
-    return decorate
+        @register("tilted_bowl")
+        def tilted_bowl(tilt: float = 1.0) -> Surface:
+            return Surface("tilted_bowl", lambda x, y: x**2 + y**2 + tilt * x, ((-2, 2), (-2, 2)))
+
+    after which ``lossviz.surface("tilted_bowl", tilt=0.5)`` builds it.
+
+    Raises
+    ------
+    ValueError
+        If a surface of that name is already registered.
+    """
+    return _SURFACES.register(name)
 
 
-def surface(name: str, **params: Any) -> Surface:
-    """Build the registered surface ``name`` with its parameters.
+def surface(name: str | Surface, **params: Any) -> Surface:
+    """Build the registered surface ``name`` with its parameters; a `Surface` is returned as is.
+
+    Raises
+    ------
+    ValueError
+        For an unknown name, or a parameter the surface does not have (the
+        message lists the valid ones), or a bad parameter value.
 
     Examples
     --------
@@ -393,26 +410,12 @@ def surface(name: str, **params: Any) -> Surface:
     >>> float(s([1.0, 1.0]))
     0.0
     """
-    if isinstance(name, Surface):
-        if params:
-            raise ValueError("parameters cannot be applied to an already built Surface")
-        return name
-    if name not in _REGISTRY:
-        raise ValueError(f"unknown surface {name!r}; choose one of {', '.join(surface_names())}")
-    factory = _REGISTRY[name]
-    allowed = list(inspect.signature(factory).parameters)
-    unknown = [k for k in params if k not in allowed]
-    if unknown:
-        raise ValueError(
-            f"surface {name!r} has no parameter {', '.join(map(repr, unknown))}; "
-            f"its parameters are: {', '.join(allowed) or '(none)'}"
-        )
-    return factory(**params)
+    return _SURFACES.build(name, **params)
 
 
 def surface_names() -> list[str]:
     """Names of every registered surface and model, in registration order."""
-    return list(_REGISTRY)
+    return _SURFACES.names()
 
 
 __all__ = [
