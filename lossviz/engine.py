@@ -58,6 +58,29 @@ class Run:
         The distinct start points, shape (k, 2).
     surface
         The surface the runs descended.
+    grad, update, velocity, effective_lr, lr
+        What each optimizer saw and did at each step, recorded only by
+        ``descend(..., trace=True)`` (``None`` otherwise). Step ``t`` goes from
+        ``path[:, t]`` to ``path[:, t + 1]``; like the path, every entry from a
+        run's divergence on is NaN.
+
+        * ``grad`` (runs, steps, 2): the gradient the optimizer used (with noise
+          or a mini-batch, the noisy one);
+        * ``update`` (runs, steps, 2): the step taken, ``path[:, t + 1] - path[:, t]``;
+        * ``velocity`` (runs, steps, 2): the first-moment buffer after the step's
+          update, where the optimizer keeps one: momentum's and Nesterov's
+          buffer as torch.optim keeps it (``v <- beta v + g``), Adam's
+          bias-corrected first moment ``m / (1 - beta1**n)``; NaN for the others;
+        * ``effective_lr`` (runs, steps, 2): the per-coordinate step size ``eta``
+          in ``update = -eta * direction``, the direction being the gradient (gd,
+          AdaGrad, RMSProp), the velocity (momentum, Adam), ``g + beta v``
+          (Nesterov) or the Newton direction ``(H + lambda I)^-1 g`` (newton):
+          the scheduled rate for gd, momentum, Nesterov and newton,
+          ``lr / (sqrt(corrected second moment) + eps)`` for the adaptive ones
+          (0 where that denominator is 0, as the step there is 0); NaN for a
+          user's own optimizer;
+        * ``lr`` (runs, steps): the scheduled learning rate; NaN for a user's own
+          optimizer.
     """
 
     path: np.ndarray
@@ -69,6 +92,11 @@ class Run:
     optimizers: list[Optimizer]
     starts: np.ndarray
     surface: Surface
+    grad: np.ndarray | None = None
+    update: np.ndarray | None = None
+    velocity: np.ndarray | None = None
+    effective_lr: np.ndarray | None = None
+    lr: np.ndarray | None = None
 
     @property
     def steps(self) -> int:
@@ -200,6 +228,7 @@ def descend(
     noise: float = 0.0,
     batch_size: int | None = None,
     seed: int = 0,
+    trace: bool = False,
 ) -> Run:
     """Run every optimizer from every start over a surface.
 
@@ -222,6 +251,11 @@ def descend(
         batch per step, shared by all runs).
     seed
         Seed of the noise and the mini-batches.
+    trace
+        Also record what each optimizer saw and did at every step: the `Run`'s
+        ``grad``, ``update``, ``velocity``, ``effective_lr`` and ``lr``. It costs
+        memory (five more arrays the size of the path) and a little time; without
+        it nothing is recorded.
 
     Returns
     -------
@@ -260,6 +294,8 @@ def descend(
     n_fused, n_newton = len(fused) * k, len(newtons) * k
     runs = len(opts) * k
 
+    if not isinstance(trace, bool):
+        raise ValueError(f"trace must be True or False; got {trace!r}")
     rng = np.random.default_rng(seed)
     # Time-major while stepping: each step writes one contiguous row.
     path = np.empty((steps + 1, runs, 2))
@@ -287,6 +323,10 @@ def descend(
         opts[i].init(p[first_other + j * k : first_other + (j + 1) * k])
         for j, i in enumerate(others)
     ]
+
+    if trace:
+        grads = np.empty((steps, runs, 2))
+        moments_m, moments_s = np.empty((steps, n_fused, 2)), np.empty((steps, n_fused, 2))
 
     # Hoisted out of the loop: at a few runs, each Python-level lookup is a sizeable share
     # of a step that costs about ten microseconds.
@@ -318,11 +358,25 @@ def descend(
                     )
             p = p + step
             path[t + 1] = p
+            if trace:
+                grads[t] = g
+                if fused:
+                    moments_m[t], moments_s[t] = m, s_
 
+        if trace:
+            traced = [grads, *_step_sizes(opts, labels, order, k, steps, moments_m, moments_s)]
         if order != sorted(order):
             # Back to optimizer-major order as the caller gave the optimizers.
             inverse = np.argsort(order, kind="stable")
-            path = path.reshape(steps + 1, len(order), k, 2)[:, inverse].reshape(path.shape)
+
+            def caller_order(a: np.ndarray) -> np.ndarray:
+                return a.reshape(a.shape[0], len(order), k, *a.shape[2:])[:, inverse].reshape(
+                    a.shape
+                )
+
+            path = caller_order(path)
+            if trace:
+                traced = [caller_order(a) for a in traced]
         loss, bad = _loss_and_divergence(s, path)
     diverged = bad.any(axis=0)
     diverged_step = np.where(diverged, np.argmax(bad, axis=0), -1)
@@ -332,6 +386,15 @@ def descend(
     # Runs-major views (runs, steps + 1, ...), without copying the arrays.
     path = path.transpose(1, 0, 2)
     loss = loss.T
+    recorded: dict[str, np.ndarray] = {}
+    if trace:
+        for a in traced:
+            a[after[:-1]] = np.nan  # step t is taken from path[t]: gone once that is
+        grad, velocity, effective_lr, lr = (np.moveaxis(a, 0, 1) for a in traced)
+        update = np.diff(path, axis=1)
+        recorded = dict(
+            grad=grad, update=update, velocity=velocity, effective_lr=effective_lr, lr=lr
+        )
 
     return Run(
         path=path,
@@ -343,7 +406,55 @@ def descend(
         optimizers=opts,
         starts=starts,
         surface=s,
+        **recorded,
     )
+
+
+def _step_sizes(
+    opts: list[Optimizer],
+    labels: list[str],
+    order: list[int],
+    k: int,
+    steps: int,
+    moments_m: np.ndarray | None,
+    moments_s: np.ndarray | None,
+) -> list[np.ndarray]:
+    """``[velocity, effective_lr, lr]`` of every run in the engine's internal order,
+    time-major: (steps, runs, 2), (steps, runs, 2), (steps, runs); see `Run`.
+
+    ``moments_m`` and ``moments_s`` are the fused runs' unnormalised moments after
+    each step (see `lossviz.optimizers.moments`): ``exp_avg = b_m m`` and
+    ``exp_avg_sq = b_s s``, bias-corrected by ``1 - a**n`` with ``n = t + 1``.
+    """
+    runs = len(order) * k
+    velocity = np.full((steps, runs, 2), np.nan)
+    effective_lr = np.full((steps, runs, 2), np.nan)
+    lr_in_use = np.full((steps, runs), np.nan)
+    n = np.arange(1, steps + 1)[:, None, None]
+    fused_row = 0
+    for position, i in enumerate(order):
+        rows = slice(position * k, (position + 1) * k)
+        opt = opts[i]
+        rule = opt.moments if opt.moments is not None else opt.second_order
+        if rule is None:
+            continue  # a user's own optimizer: only its gradient and update are known
+        lr = _learning_rates(rule.lr, steps, labels[i])
+        lr_in_use[:, rows] = lr[:, None]
+        effective_lr[:, rows] = lr[:, None, None]
+        if opt.moments is None:
+            continue  # newton
+        mo, mine = opt.moments, slice(fused_row, fused_row + k)
+        fused_row += k
+        if mo.c_m != 0.0:
+            corrected = 1.0 - mo.a_m**n if mo.bias_correction else 1.0
+            velocity[:, rows] = mo.b_m * moments_m[:, mine] / corrected
+        if mo.adaptive:
+            corrected = 1.0 - mo.a_s**n if mo.bias_correction else 1.0
+            denominator = np.sqrt(mo.b_s * moments_s[:, mine] / corrected) + mo.eps
+            with np.errstate(divide="ignore", invalid="ignore"):
+                sizes = lr[:, None, None] / denominator
+            effective_lr[:, rows] = np.where(denominator == 0, 0.0, sizes)
+    return [velocity, effective_lr, lr_in_use]
 
 
 def _loss_and_divergence(s: Surface, path: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
