@@ -26,7 +26,10 @@ the slowest (newton) included. Prints median and 95th percentile for:
 4. the same drag on every surface, model surfaces included: from d/100 to 5 d and
    back, d the surface's default gradient-descent rate, clipped into the slider's
    range (same goals), one line per surface and one for all frames together;
-5. the optimizer tags on every surface: with gd, momentum, nesterov and adam
+5. scrubbing the step slider (``step``) from 0 to the last step and back, every fifth
+   position a frame, with every arrow and the curvature glyph on (goal: median < 30 ms,
+   and no `descend` while scrubbing);
+6. the optimizer tags on every surface: with gd, momentum, nesterov and adam
    selected, ``ex.set(optimizers=...)`` adding newton (its first add, which also
    finds newton's default rate, reported alone), removing it, adding rmsprop,
    removing it; then 5 timed cycles of those four changes (goal: each under 50 ms;
@@ -401,6 +404,35 @@ def optimizer_tags(p: Plan) -> None:
     )
 
 
+def step_scrub(p: Plan) -> None:
+    """Scrub the step slider across the whole run and back, with every arrow and the
+    curvature glyph on: a redraw per position and no `descend` (goal: median < 30 ms)."""
+    ex = new_explorer("rosenbrock")
+    ex.set(arrows=("gradient", "update", "velocity"), curvature=True, step=0)
+    positions = list(range(0, STEPS + 1, 5))
+    moves = [*positions[1:], *positions[-2::-1]]
+    control = ex.controls["step"]
+    for value in moves[:20]:  # warm-up
+        control.value = value
+    control.value = 0
+    computes = ex.stats["computes"]
+    times = []
+    for _ in range(p.sweeps):
+        for value in moves:
+            t0 = time.perf_counter()
+            control.value = value
+            times.append(time.perf_counter() - t0)
+    errors = ex.error is not None
+    report(
+        f"scrub the step 0..{STEPS} and back, arrows + curvature on",
+        np.array(times),
+        30.0,
+        note=f"descend runs during the scrub: {ex.stats['computes'] - computes}"
+        + ("; ERROR" if errors else ""),
+    )
+    ex.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats, 3 surfaces")
@@ -415,6 +447,7 @@ def main() -> None:
         flush=True,
     )
     rosenbrock_drag(p)
+    step_scrub(p)
     every_surface_drag(p)
     optimizer_tags(p)
     print(

@@ -64,6 +64,9 @@ EVERY_CONTROL = [
     ("loss_scale", "linear", "loss_scale", "linear"),
     ("start", (0.5, 0.5), "start", (0.5, 0.5)),
     ("seed", 3, "seed", 3),
+    ("step", 50, "step", 50),
+    ("arrows", ["velocity", "gradient"], "arrows", ("gradient", "velocity")),
+    ("curvature", True, "curvature", True),
     *[(name, value, "schedule_params", None) for name, value in
       [("schedule_every", 20), ("schedule_factor", 0.2), ("schedule_gamma", 0.95),
        ("schedule_k", 0.1), ("schedule_warmup", 50), ("schedule_period", 60),
@@ -83,12 +86,14 @@ def test_every_control_changes_its_field_only(state, catalog, name, value, field
         assert new.schedule_params[name] == value
     if name == "optimizers":  # the optimizers removed take their settings with them
         assert changed == {"optimizers", "hyper"}
+    elif name == "steps":  # the step shown at the end stays at the end
+        assert changed == {"steps", "step"} and new.step == new.steps
     elif name != "surface":  # a new surface brings its own defaults and start
         assert changed == {field}
 
 
 def test_every_control_is_covered():
-    covered = {c[0] for c in EVERY_CONTROL} | {"lr", "momentum", "beta2", "reset"}
+    covered = {c[0] for c in EVERY_CONTROL} | {"lr", "momentum", "beta2", "reset", "play"}
     covered |= {"condition", "angle", "amplitude", "width", "batch_size"}  # tested below
     assert set(CONTROLS) <= covered
 

@@ -33,6 +33,16 @@ def make_control(spec: ControlSpec) -> widgets.Widget:
         return widgets.TagsInput(value=[], allowed_tags=[], allow_duplicates=False)
     if spec.kind == "button":
         return widgets.Button(description=spec.label, icon="undo", tooltip=spec.tooltip)
+    if spec.kind == "play":
+        # Steps the slider it is linked to in the browser (`ControlPanel`), 20 steps a second.
+        return widgets.Play(
+            value=0, min=0, max=int(spec.high), step=1, interval=50, show_repeat=False,
+            description=spec.label, tooltip=spec.tooltip,
+        )  # fmt: skip
+    if spec.kind == "check":
+        return widgets.Checkbox(
+            value=False, description=spec.label, indent=False, tooltip=spec.tooltip
+        )
     slider = {"continuous_update": True, "readout_format": spec.readout or ".3g", **common}
     if spec.kind == "log":
         return widgets.FloatLogSlider(
@@ -72,12 +82,15 @@ def close_widgets(widget: widgets.Widget) -> None:
 
 
 class ControlPanel:
-    """Every control of the table, in three columns: what is raced, its hyperparameters,
-    and the rest (schedule, noise, mini-batch, loss axis, reset)."""
+    """Every control of the table, in three columns (what is raced, its hyperparameters,
+    and the rest: schedule, noise, mini-batch, loss axis, reset) and, under them, the row
+    that looks inside one step (play, step, arrows, curvature).
 
-    def __init__(
-        self, on_change: Callable[[str, Any], None], on_reset: Callable[[], None]
-    ) -> None:
+    The play button and the step slider are linked in the browser (``jslink``): playing
+    moves the slider there, and only the slider's moves reach the kernel as changes.
+    """
+
+    def __init__(self, on_change: Callable[[str, Any], None], on_reset: Callable[[], None]) -> None:
         self.on_change = on_change
         self.controls: dict[str, widgets.Widget] = {
             name: make_control(spec) for name, spec in CONTROLS.items()
@@ -89,11 +102,30 @@ class ControlPanel:
         for name, control in self.controls.items():
             if isinstance(control, widgets.Button):
                 control.on_click(lambda _button: on_reset())
+            elif isinstance(control, widgets.Play):
+                pass  # its moves arrive as the linked step slider's
             else:
                 control.observe(
                     lambda change, name=name: self._changed(name, change["new"]), names="value"
                 )
             control.layout.width = "auto" if name in ("reset", "optimizers") else "100%"
+        self._links = [
+            widgets.jslink((self.controls["play"], "value"), (self.controls["step"], "value")),
+            widgets.jslink((self.controls["step"], "max"), (self.controls["play"], "max")),
+        ]
+        inspect = [name for name, spec in CONTROLS.items() if spec.column == "inspect"]
+        widths = {"play": "auto", "step": "40%", "arrows": "auto", "curvature": "auto"}
+        for name in inspect:
+            self.controls[name].layout.width = widths.get(name, "auto")
+            self.controls[name].layout.margin = "0 12px 0 0"
+        self.arrows_row = widgets.HBox(
+            [widgets.Label("arrows", layout=widgets.Layout(min_width="48px")),
+             self.controls["arrows"]]
+        )  # fmt: skip
+        self.inspect_row = widgets.HBox(
+            [self.arrows_row if name == "arrows" else self.controls[name] for name in inspect],
+            layout=widgets.Layout(align_items="center"),
+        )
         self.optimizers_row = widgets.HBox(
             [
                 widgets.Label("optimizers", layout=widgets.Layout(min_width="80px")),
@@ -111,7 +143,7 @@ class ControlPanel:
             )
             for column in ("what", "hyper", "more")
         }
-        self.box = widgets.HBox(list(self.columns.values()))
+        self.box = widgets.VBox([widgets.HBox(list(self.columns.values())), self.inspect_row])
 
     @contextmanager
     def quiet(self):
@@ -132,7 +164,7 @@ class ControlPanel:
             return
         if name == "batch_size":
             value = value or None  # the slider's 0 is the full training set
-        elif name == "optimizers":
+        elif CONTROLS[name].kind == "tags":
             value = tuple(value)
         self.on_change(name, value)
 
@@ -170,7 +202,7 @@ class ControlPanel:
                     continue
                 control = self.controls[name]
                 if view.options is not None:
-                    key = "allowed_tags" if name == "optimizers" else "options"
+                    key = "allowed_tags" if CONTROLS[name].kind == "tags" else "options"
                     if tuple(getattr(control, key)) != tuple(view.options):
                         setattr(control, key, list(view.options))
                 if view.high is not None and control.max != view.high:
@@ -187,10 +219,13 @@ class ControlPanel:
                 for name, control in self.controls.items():
                     control.layout.display = None if name in shown else "none"
                 self.optimizers_row.layout.display = self.controls["optimizers"].layout.display
-                for column in self.columns.values():
+                self.arrows_row.layout.display = self.controls["arrows"].layout.display
+                for column in [*self.columns.values(), self.inspect_row]:
                     visible = any(w.layout.display != "none" for w in column.children)
                     column.layout.display = None if visible else "none"
                 self._shown = shown
 
     def close(self) -> None:
-        close_widgets(self.box)  # every control sits in one of its columns
+        for link in self._links:
+            link.close()
+        close_widgets(self.box)  # every control sits in one of its columns or the row

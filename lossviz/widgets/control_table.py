@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-Kind = Literal["choice", "tags", "float", "log", "int", "button"]
+Kind = Literal["choice", "tags", "float", "log", "int", "button", "play", "check"]
 
 
 @dataclass(frozen=True)
@@ -20,13 +20,16 @@ class ControlSpec:
 
     ``kind`` is a dropdown (``choice``), a tag list (``tags``), a linear float
     slider (``float``), a base-10 log slider (``log``, with ``low``/``high`` the
-    values, not their exponents), an integer slider (``int``) or a ``button``.
+    values, not their exponents), an integer slider (``int``), a ``button``, a
+    ``play`` button that steps an integer slider, or a checkbox (``check``).
+    ``column`` is where it sits: one of three columns, or the ``inspect`` row
+    under them.
     """
 
     name: str
     kind: Kind
     label: str
-    column: Literal["what", "hyper", "more"]
+    column: Literal["what", "hyper", "more", "inspect"]
     low: float = 0.0
     high: float = 1.0
     step: float = 0.01
@@ -82,6 +85,33 @@ CONTROLS: dict[str, ControlSpec] = dict(
         _spec("batch_size", "int", "mini-batch (0 = all)", "more", 0, 100, 1),
         _spec("loss_scale", "choice", "loss axis", "more"),
         _spec("reset", "button", "reset", "more", tooltip="Back to how this Explorer was set up"),
+        # Inside a step: one row under the columns.
+        _spec("play", "play", "play", "inspect", tooltip="Play the steps one after another"),
+        _spec(
+            "step",
+            "int",
+            "step",
+            "inspect",
+            0,
+            2000,
+            1,
+            tooltip="The step shown by the markers, arrows and table",
+        ),
+        _spec(
+            "arrows",
+            "tags",
+            "arrows",
+            "inspect",
+            tooltip="Arrows at the step: −gradient, the update taken, the velocity",
+        ),
+        _spec(
+            "curvature",
+            "check",
+            "curvature",
+            "inspect",
+            tooltip="The local quadratic model at the step: its ellipse, or a dashed axis "
+            "where the surface curves down",
+        ),
     ]
 )
 """Every control by name, in the order the columns show them."""
@@ -127,3 +157,9 @@ HYPERPARAMETER_SLIDERS: dict[str, dict[str, str]] = {
 """Which hyperparameter of each registered optimizer a shared slider sets."""
 
 LOSS_SCALES = ("log", "linear")
+
+ARROW_KINDS = ("gradient", "update", "velocity")
+"""The arrows a step can show (`lossviz.views.step` draws them)."""
+
+INSPECT_CONTROLS = frozenset({"step", "arrows", "curvature"})
+"""Controls that look inside a step: with any of them on show, runs are traced."""

@@ -37,7 +37,12 @@ from lossviz.surfaces.base import Surface, surface_names
 from lossviz.views import DIVERGED_COLOR, optimizer_colors
 from lossviz.widgets.canvas import FigureManager, FrameCanvas
 from lossviz.widgets.control_panel import ControlPanel, close_widgets
-from lossviz.widgets.control_table import CONTROLS, SCHEDULE_DEFAULTS, SURFACE_PARAMETERS
+from lossviz.widgets.control_table import (
+    CONTROLS,
+    INSPECT_CONTROLS,
+    SCHEDULE_DEFAULTS,
+    SURFACE_PARAMETERS,
+)
 from lossviz.widgets.frames import FrameLoop
 from lossviz.widgets.layout import FIGURE_SIZE, Layout
 from lossviz.widgets.panels import Frame, Panel, default_panels
@@ -104,6 +109,11 @@ class Explorer:
         Seed of the noise and the mini-batches.
     loss_scale
         ``"log"`` or ``"linear"``: the loss panel's y-axis.
+    step, arrows, curvature
+        Inside a step (shown with the ``play``/``step``, ``arrows`` and ``curvature``
+        controls): the step shown (default the last), the arrows drawn there (some
+        of ``"gradient"``, ``"update"``, ``"velocity"``) and whether the local
+        curvature is drawn.
     **values
         Surface parameters with a slider (``condition`` and ``angle`` of the
         quadratic, ``amplitude`` of rastrigin, ``width`` of multi_well) and
@@ -147,6 +157,9 @@ class Explorer:
         controls: Iterable[str] | None = None,
         seed: int = 0,
         loss_scale: str = "log",
+        step: int | None = None,
+        arrows: Iterable[str] | str = (),
+        curvature: bool = False,
         **values: Any,
     ) -> None:
         self.catalog = Catalog()
@@ -165,6 +178,9 @@ class Explorer:
             start=start,
             seed=seed,
             loss_scale=loss_scale,
+            step=step,
+            arrows=arrows,
+            curvature=curvature,
         )
         self._requested = None if controls is None else self._check_controls(controls)
         self._state = initial_state(self._setup, self.catalog)
@@ -221,9 +237,7 @@ class Explorer:
                 "or give a Surface"
             )
         labels = self._optimizer_labels(optimizers)
-        unknown = [
-            k for k in values if k not in SCHEDULE_DEFAULTS and k not in SURFACE_PARAMETERS
-        ]
+        unknown = [k for k in values if k not in SCHEDULE_DEFAULTS and k not in SURFACE_PARAMETERS]
         if unknown:
             raise TypeError(
                 f"Explorer got unexpected arguments: {', '.join(unknown)}; besides its named "
@@ -232,9 +246,11 @@ class Explorer:
         bare = initial_state(Setup(key, labels), catalog)
         checks = {
             name: settings[name]
-            for name in ("steps", "schedule", "noise", "seed", "loss_scale", "start")
+            for name in ("steps", "schedule", "noise", "seed", "loss_scale", "start", "step")
             if settings[name] is not None
         }
+        checks["arrows"] = settings["arrows"]
+        checks["curvature"] = settings["curvature"]
         if settings["batch_size"] is not None:
             checks["batch_size"] = settings["batch_size"]
         checked = apply_changes(bare, {**checks, **values}, catalog)
@@ -247,13 +263,17 @@ class Explorer:
             momentum=settings["momentum"],
             beta2=settings["beta2"],
             schedule=checked.schedule,
-            schedule_params={k: checked.schedule_params[k] for k in values
-                             if k in SCHEDULE_DEFAULTS},
+            schedule_params={
+                k: checked.schedule_params[k] for k in values if k in SCHEDULE_DEFAULTS
+            },
             noise=checked.noise,
             batch_size=checked.batch_size,
             start=checked.start if settings["start"] is not None else None,
             seed=checked.seed,
             loss_scale=checked.loss_scale,
+            step=checked.step if settings["step"] is not None else None,
+            arrows=checked.arrows,
+            curvature=checked.curvature,
         )
 
     def _optimizer_labels(self, optimizers: Any) -> tuple[str, ...]:
@@ -272,8 +292,9 @@ class Explorer:
                     f"Optimizer objects; got {o!r}"
                 )
         if not labels or len(set(labels)) != len(labels):
-            raise ValueError(f"optimizers must list one or more optimizers, each once; got "
-                             f"{list(labels)!r}")
+            raise ValueError(
+                f"optimizers must list one or more optimizers, each once; got {list(labels)!r}"
+            )
         return tuple(labels)
 
     @staticmethod
@@ -380,7 +401,8 @@ class Explorer:
             return
         self._closed = True
         self.loop.close()
-        close_widgets(self.widget)  # the canvas, the controls, the status and the readout
+        self._control_panel.close()  # the controls and their browser-side links
+        close_widgets(self.widget)  # the canvas, the status and the readout
         figure = self.canvas.figure
         figure.clear()
         # The canvas keeps its last pixels for diffs; a closed one needs none.
@@ -444,7 +466,14 @@ class Explorer:
     # -- frames ------------------------------------------------------------------------------
     def _make_frame(self, previous: Frame | None, recompute: bool) -> Frame:
         state = self._state
-        run = compute_run(state, self.catalog) if recompute or previous is None else previous.run
+        # Looking inside a step needs every step recorded; a drag with the step at the end
+        # (where no step is taken) or without those controls shown does not pay for it.
+        trace = bool(self._shown & INSPECT_CONTROLS) and state.step < state.steps
+        if not recompute and previous is not None and trace and previous.run.grad is None:
+            recompute = True
+            self.loop.stats["computes"] += 1  # the loop counts only the runs it asked for
+        recompute = recompute or previous is None
+        run = compute_run(state, self.catalog, trace) if recompute else previous.run
         return Frame(
             state=state,
             surface=current_surface(state, self.catalog),

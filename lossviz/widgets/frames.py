@@ -13,6 +13,11 @@ whose dependencies changed, and draws:
   then blitted as above; the contour map is not touched;
 * **full draw**: the first frame, a layout change, the map's own change, or
   whenever a panel cannot be redrawn alone; the background is cached again.
+
+Layers marked ``overlay`` (the step looked inside) are drawn last, over a second
+cache: the background with every other animated artist on it. A frame in which
+only their ``overlay_fields`` changed (scrubbing the step) restores that cache
+and draws the overlay alone, not every path again.
 """
 
 from __future__ import annotations
@@ -109,6 +114,7 @@ class FrameLoop:
         self._scheduled = False
         self._built: set[int] = set()
         self._background = None
+        self._under_overlay = None  # the background with every non-overlay artist drawn
         self._cells: dict[str, tuple[int, int, int, int]] = {}
         self._draw_id = canvas.mpl_connect("draw_event", self._on_draw)
         self.closed = False
@@ -170,6 +176,7 @@ class FrameLoop:
                 self._built.add(id(panel))
             elif panel.animated_depends_on & request.changed:
                 panel.rebuild_animated(frame)
+            restatic = False  # a layer changed static artists on the panel's axes
             for i, layer in enumerate(panel.layers):
                 if rebuild or id(layer) not in self._built or layer.depends_on & request.changed:
                     layer.build(panel.ax, frame)
@@ -178,16 +185,30 @@ class FrameLoop:
                     # are redrawn alone.
                     for j, artist in enumerate(layer.figure_artists()):
                         redraw[f"{panel.name}/{i}/{j}"] = artist
+                    restatic |= layer.static_changed
                 layer.update(frame)
-            if panel.update(frame) or rebuild:
+            if panel.update(frame) or rebuild or restatic:
                 if not panel.redraw_alone:
                     full = True
                 redraw[panel.name] = panel.ax
         self.stats["frames"] += 1
+        overlay_only = (
+            not full
+            and not redraw
+            and not request.recompute
+            and bool(request.changed)
+            and request.changed <= self._overlay_fields()
+            and self._under_overlay is not None
+        )
         if not full and redraw:
             full = not self._redraw_alone(redraw)
         if full:
             self.draw_full()
+        elif overlay_only:
+            self.canvas.restore_region(self._under_overlay)
+            self._draw_animated(overlay=True)
+            self.stats["blits"] += 1
+            self.canvas.blit(self.figure.bbox)
         else:
             if not redraw:
                 self.canvas.restore_region(self._background)
@@ -227,11 +248,32 @@ class FrameLoop:
         self.stats["panel_redraws"] += len(pieces)
         return True
 
-    def _draw_animated(self) -> None:
+    def _overlay_fields(self) -> frozenset[str]:
+        fields: frozenset[str] = frozenset()
         for panel in self.panels:
-            if panel.ax.get_visible():
-                for artist in panel.all_artists():
+            for layer in panel.layers:
+                if layer.overlay:
+                    fields |= layer.overlay_fields
+        return fields
+
+    def _draw_animated(self, overlay: bool = False) -> None:
+        """Draw the animated artists over the restored background: all of them, caching
+        the picture before the overlay layers'; or (``overlay``) the overlay layers' only."""
+        visible = [p for p in self.panels if p.ax.get_visible()]
+        if not overlay:
+            for panel in visible:
+                for artist in panel.artists():
                     panel.ax.draw_artist(artist)
+                for layer in panel.layers:
+                    if not layer.overlay:
+                        for artist in layer.artists():
+                            panel.ax.draw_artist(artist)
+            self._under_overlay = self.canvas.copy_from_bbox(self.figure.bbox)
+        for panel in visible:
+            for layer in panel.layers:
+                if layer.overlay:
+                    for artist in layer.artists():
+                        panel.ax.draw_artist(artist)
 
     def _on_draw(self, event) -> None:
         # After any full draw (ours, or a zoom, pan or resize): cache, then add the animation.
@@ -259,8 +301,12 @@ class FrameLoop:
         others = [
             a.get_window_extent(renderer)
             for a in (*self.figure.legends, *self.figure.texts)
-            if not any(a is artist for p in shown for layer in p.layers
-                       for artist in layer.figure_artists())
+            if not any(
+                a is artist
+                for p in shown
+                for layer in p.layers
+                for artist in layer.figure_artists()
+            )
         ]
         width, height = round(self.figure.bbox.width), round(self.figure.bbox.height)
         cells = {}
@@ -302,6 +348,7 @@ class FrameLoop:
         for panel in self.panels:
             panel.remove()
         self._background = None
+        self._under_overlay = None
         self.frame = None
 
 

@@ -1,5 +1,6 @@
 """The table under the figure: each optimizer's rate in use, final loss, distance to the
-nearest minimum and status, and the stability note. A pure function of a frame."""
+nearest minimum and status, and the stability note; while a step is looked inside, a
+second table of what each optimizer saw and did at that step. Pure functions of a frame."""
 
 from __future__ import annotations
 
@@ -7,9 +8,10 @@ import html
 
 import numpy as np
 
-from lossviz.curvature import StabilityLimit
+from lossviz.curvature import StabilityLimit, local_quadratic
 from lossviz.views import DIVERGED_COLOR
 from lossviz.widgets.panels.base import Frame
+from lossviz.widgets.panels.step import curvature_run, inspecting
 from lossviz.widgets.state import is_model
 
 _HEAD = "<th style='text-align:left;padding-right:14px'>{}</th>"
@@ -19,9 +21,7 @@ def status_text(frame: Frame, i: int, distance: float, converged: int) -> str:
     """One run's status: diverged, converged in n steps, near a minimum, or not converged."""
     run = frame.run
     if run.diverged[i]:
-        return (
-            f'<b style="color:{DIVERGED_COLOR}">⚠ diverged at step {run.diverged_step[i]}</b>'
-        )
+        return f'<b style="color:{DIVERGED_COLOR}">⚠ diverged at step {run.diverged_step[i]}</b>'
     if converged >= 0:
         return f"converged in {converged} steps"
     (xmin, xmax), (ymin, ymax) = frame.surface.bounds
@@ -58,8 +58,7 @@ def readout_html(frame: Frame, rates: dict[str, float | None], limit: StabilityL
     for i, label in enumerate(run.names):
         lr = rates.get(label)
         cells = [
-            f'<span style="color:{frame.colors[i]};font-size:1.3em">■</span> '
-            f"{html.escape(label)}",
+            f'<span style="color:{frame.colors[i]};font-size:1.3em">■</span> {html.escape(label)}',
             "" if lr is None else f"{lr:.3g}",
         ]
         if run.diverged[i]:
@@ -83,4 +82,80 @@ def readout_html(frame: Frame, rates: dict[str, float | None], limit: StabilityL
         + "".join(rows)
         + "</tbody></table>"
         + stability_note(limit)
+        + (step_table_html(frame) if inspecting(frame) else "")
+    )
+
+
+def _norm(v: np.ndarray) -> str:
+    value = float(np.linalg.norm(v))
+    return "—" if not np.isfinite(value) else f"{value:.3g}"
+
+
+def _pair(v: np.ndarray) -> str:
+    return "—" if not np.isfinite(v).all() else f"{v[0]:.3g}, {v[1]:.3g}"
+
+
+def step_table_html(frame: Frame) -> str:
+    """What each optimizer saw and did at the frame's step: loss, gradient norm, scheduled
+    rate, velocity norm and the per-coordinate step size (see `lossviz.Run`), and the
+    local curvature when it is drawn."""
+    run, state = frame.run, frame.state
+    step = min(state.step, run.steps)
+    at = min(step, run.steps - 1)  # the step taken from the point shown
+    after_last = step >= run.steps
+    heads = ["optimizer", "loss", "|gradient|", "learning rate", "|velocity|",
+             "step size (x, y)"]  # fmt: skip
+    rows = []
+    for i, label in enumerate(run.names):
+        cells = [
+            f'<span style="color:{frame.colors[i]};font-size:1.3em">●</span> {html.escape(label)}',
+            "—" if not np.isfinite(run.loss[i, step]) else f"{run.loss[i, step]:.4g}",
+        ]
+        if run.grad is None or after_last:
+            cells += ["—"] * 4
+        else:
+            lr = run.lr[i, at]
+            cells += [
+                _norm(run.grad[i, at]),
+                "—" if not np.isfinite(lr) else f"{lr:.3g}",
+                _norm(run.velocity[i, at]),
+                _pair(run.effective_lr[i, at]),
+            ]
+        rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+    where = f"at step {step} of {run.steps}" + (" (the end: no step taken from here)"
+                                                  if after_last else "")  # fmt: skip
+    curvature = ""
+    if state.curvature:
+        i = curvature_run(frame)
+        point = run.path[i, step]
+        if np.isfinite(point).all():
+            model = local_quadratic(frame.surface, point)
+            low, high = model.eigenvalues
+            shape = (
+                "curves up in every direction"
+                if low > 0
+                else "curves down along one direction: a saddle"
+                if high > 0
+                else "curves down in every direction: a hilltop"
+            )
+            rate = (
+                f"; gradient descent is stable in this bowl for lr &lt; 2/λ<sub>max</sub> = "
+                f"{model.stable_rate:.3g}"
+                if np.isfinite(model.stable_rate) and low > 0
+                else ""
+            )
+            curvature = (
+                '<div style="font-size:12px;color:#444;margin-top:4px">'
+                f"Curvature at {html.escape(run.names[i])}'s point: λ = {low:.3g}, "
+                f"{high:.3g}, so the surface {shape}{rate}.</div>"
+            )
+    return (
+        f'<div style="font-size:13px;margin-top:8px"><b>{where}</b></div>'
+        '<table class="lossviz-readout" style="border-collapse:collapse;font-size:13px">'
+        "<thead><tr>"
+        + "".join(_HEAD.format(h) for h in heads)
+        + "</tr></thead><tbody>"
+        + "".join(rows)
+        + "</tbody></table>"
+        + curvature
     )

@@ -39,6 +39,7 @@ from lossviz.models.base import ModelSurface
 from lossviz.optimizers.base import Optimizer, optimizer, optimizer_names
 from lossviz.surfaces.base import Surface, as_points, surface, surface_names
 from lossviz.widgets.control_table import (
+    ARROW_KINDS,
     CONTROLS,
     HYPERPARAMETER_SLIDERS,
     LOSS_SCALES,
@@ -79,6 +80,14 @@ class ExplorerState:
         As in `lossviz.descend` (``batch_size`` None: the full training set).
     loss_scale
         ``"log"`` or ``"linear"``: the loss panel's y-axis (a view setting).
+    step
+        The step looked inside (markers, arrows, table), 0 .. ``steps``; the
+        last step as set up. A view setting.
+    arrows
+        The arrows shown at that step, some of ``"gradient"``, ``"update"``,
+        ``"velocity"`` (a view setting).
+    curvature
+        Whether the local curvature at that step is shown (a view setting).
     """
 
     surface: str
@@ -95,6 +104,9 @@ class ExplorerState:
     start: tuple[float, float] = (0.0, 0.0)
     seed: int = 0
     loss_scale: str = "log"
+    step: int = 300
+    arrows: tuple[str, ...] = ()
+    curvature: bool = False
 
 
 RUN_FIELDS = frozenset(
@@ -113,8 +125,8 @@ RUN_FIELDS = frozenset(
         "seed",
     }
 )
-"""Fields whose change needs a new `descend`; the others (``tune``, ``loss_scale``) only
-change what is shown."""
+"""Fields whose change needs a new `descend`; the others (``tune``, ``loss_scale``, ``step``,
+``arrows``, ``curvature``) only change what is shown."""
 
 
 def changed_fields(old: ExplorerState | None, new: ExplorerState) -> frozenset[str]:
@@ -268,6 +280,22 @@ def check_start(state: ExplorerState, value: Any, s: Surface) -> tuple[float, fl
     return (float(p[0]), float(p[1]))
 
 
+def check_arrows(value: Any) -> tuple[str, ...]:
+    """Arrow kinds as a tuple in `ARROW_KINDS` order, or a ValueError naming the choices."""
+    kinds = (value,) if isinstance(value, str) else value
+    message = (
+        f"arrows must be some of {', '.join(ARROW_KINDS)} (a name or a list of names); "
+        f"got {value!r}"
+    )
+    try:
+        chosen = set(kinds)
+    except TypeError as exc:
+        raise ValueError(message) from exc
+    if not chosen <= set(ARROW_KINDS):
+        raise ValueError(message)
+    return tuple(kind for kind in ARROW_KINDS if kind in chosen)
+
+
 # -- reading a state ----------------------------------------------------------------------------
 def current_surface(state: ExplorerState, catalog: Catalog) -> Surface:
     return catalog.surface(state.surface, state.surface_params)
@@ -371,8 +399,8 @@ def build_optimizers(state: ExplorerState, catalog: Catalog) -> dict[str, Optimi
     return built
 
 
-def compute_run(state: ExplorerState, catalog: Catalog) -> Run:
-    """`lossviz.descend` of everything the state says."""
+def compute_run(state: ExplorerState, catalog: Catalog, trace: bool = False) -> Run:
+    """`lossviz.descend` of everything the state says (``trace``: record every step)."""
     s = current_surface(state, catalog)
     return descend(
         s,
@@ -382,6 +410,7 @@ def compute_run(state: ExplorerState, catalog: Catalog) -> Run:
         noise=state.noise,
         batch_size=state.batch_size if is_model(s) else None,
         seed=state.seed,
+        trace=trace,
     )
 
 
@@ -404,6 +433,9 @@ class Setup:
     start: tuple[float, float] | None = None
     seed: int = 0
     loss_scale: str = "log"
+    step: int | None = None
+    arrows: tuple[str, ...] = ()
+    curvature: bool = False
 
 
 def initial_state(
@@ -429,8 +461,11 @@ def initial_state(
         surface=key,
         surface_params=params,
         optimizers=labels,
-        hyper={label: catalog.defaults(key, params, label) for label in labels
-               if catalog.tunable(label)},
+        hyper={
+            label: catalog.defaults(key, params, label)
+            for label in labels
+            if catalog.tunable(label)
+        },
         schedule=setup.schedule,
         schedule_params={**SCHEDULE_DEFAULTS, **setup.schedule_params},
         steps=setup.steps,
@@ -438,6 +473,9 @@ def initial_state(
         start=setup.start if same and setup.start is not None else tuple(map(float, s.start)),
         seed=setup.seed,
         loss_scale=setup.loss_scale,
+        step=setup.steps if setup.step is None else min(setup.step, setup.steps),
+        arrows=tuple(setup.arrows),
+        curvature=setup.curvature,
     )
     state = replace(state, tune=_default_tune(state, catalog))
     if is_model(s) and setup.batch_size is not None:
@@ -462,7 +500,7 @@ def _default_tune(state: ExplorerState, catalog: Catalog) -> str:
     return names[0] if len(names) == 1 else ALL
 
 
-APPLY_ORDER = ("surface", *SURFACE_PARAMETERS, "optimizers", "tune")
+APPLY_ORDER = ("surface", *SURFACE_PARAMETERS, "optimizers", "tune", "steps")
 """`apply_changes` applies these first, in this order: they reset what the others refine."""
 
 
@@ -507,12 +545,22 @@ def apply_change(state: ExplorerState, name: str, value: Any, catalog: Catalog) 
     if name == "lr_scale":
         return replace(state, lr_scale=check_control_value(name, value))
     if name == "steps":
-        return replace(state, steps=check_control_value(name, value))
+        steps = check_control_value(name, value)
+        # A step shown at the end stays at the end; one inside stays, as far as it can.
+        step = steps if state.step >= state.steps else min(state.step, steps)
+        return replace(state, steps=steps, step=step)
+    if name == "step":
+        return replace(state, step=check_integer(value, "step", low=0, high=state.steps))
+    if name == "arrows":
+        return replace(state, arrows=check_arrows(value))
+    if name == "curvature":
+        if not isinstance(value, bool | np.bool_):
+            raise ValueError(f"curvature must be True or False; got {value!r}")
+        return replace(state, curvature=bool(value))
     if name == "schedule":
         if value not in schedules.schedule_names():
             raise ValueError(
-                f"unknown schedule {value!r}; choose one of "
-                f"{', '.join(schedules.schedule_names())}"
+                f"unknown schedule {value!r}; choose one of {', '.join(schedules.schedule_names())}"
             )
         return replace(state, schedule=value)
     if name in SCHEDULE_DEFAULTS:
@@ -532,6 +580,8 @@ def apply_change(state: ExplorerState, name: str, value: Any, catalog: Catalog) 
         return replace(state, loss_scale=value)
     if name == "reset":
         raise ValueError("reset is a button: call Explorer.reset() instead")
+    if name == "play":
+        raise ValueError("play is a button that moves the step slider: set step=k instead")
     raise ValueError(f"no control named {name!r}; the controls are: {', '.join(CONTROLS)}")
 
 
@@ -680,6 +730,10 @@ def control_views(state: ExplorerState, catalog: Catalog) -> dict[str, ControlVi
         "schedule": ControlView(state.schedule, tuple(schedules.schedule_names())),
         "loss_scale": ControlView(state.loss_scale, LOSS_SCALES),
         "reset": ControlView(),
+        "play": ControlView(None, high=state.steps),
+        "step": ControlView(state.step, high=state.steps),
+        "arrows": ControlView(list(state.arrows), ARROW_KINDS),
+        "curvature": ControlView(state.curvature),
     }
     for slider, targets in HYPERPARAMETER_SLIDERS.items():
         names = tuned(state, catalog, slider)
@@ -690,8 +744,9 @@ def control_views(state: ExplorerState, catalog: Catalog) -> dict[str, ControlVi
         else:
             views[slider] = ControlView(None, disabled=True)
     for name, (_, parameter) in SURFACE_PARAMETERS.items():
-        views[name] = ControlView(s.params.get(parameter) if name in surface_parameter_names(
-            state) else None)
+        views[name] = ControlView(
+            s.params.get(parameter) if name in surface_parameter_names(state) else None
+        )
     for name in SCHEDULE_DEFAULTS:
         views[name] = ControlView(state.schedule_params[name])
     top = catalog.noise_top(state.surface, state.surface_params)
@@ -731,4 +786,8 @@ def shown_controls(
         wanted.discard("batch_size")
     if len(s.minima) == 0:
         wanted.discard("loss_scale")
+    if "step" in wanted:
+        wanted.add("play")
+    else:
+        wanted.discard("play")
     return wanted

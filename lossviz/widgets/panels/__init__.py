@@ -9,12 +9,19 @@ from lossviz.widgets.panels.loss import LossPanel
 from lossviz.widgets.panels.map import MapPanel, PathsLayer
 from lossviz.widgets.panels.model_fit import ModelFitPanel
 from lossviz.widgets.panels.schedule import SchedulePanel
+from lossviz.widgets.panels.step import StepLayer, StepLineLayer
 
 
 def default_panels() -> list[Panel]:
-    """The Explorer's panels, in drawing order: the map with its paths, the loss, the
-    schedule preview and, on model surfaces, the data and fitted models."""
-    return [MapPanel(layers=[PathsLayer()]), LossPanel(), SchedulePanel(), ModelFitPanel()]
+    """The Explorer's panels, in drawing order: the map with its paths and the step looked
+    inside, the loss (with that step marked), the schedule preview and, on model surfaces,
+    the data and fitted models."""
+    return [
+        MapPanel(layers=[PathsLayer(), StepLayer()]),
+        LossPanel(layers=[StepLineLayer()]),
+        SchedulePanel(),
+        ModelFitPanel(),
+    ]
 
 
 __all__ = [
@@ -26,5 +33,7 @@ __all__ = [
     "Panel",
     "PathsLayer",
     "SchedulePanel",
+    "StepLayer",
+    "StepLineLayer",
     "default_panels",
 ]

@@ -55,6 +55,14 @@ class Layer:
 
     depends_on: frozenset[str] = frozenset()
     """State fields whose change rebuilds the layer (`build`)."""
+    static_changed: bool = False
+    """Set by `build` when it changed static artists on the panel's axes: the panel is
+    then drawn again."""
+    overlay: bool = False
+    """Whether its animated artists are drawn over all the others, from a cache of them,
+    so that a frame changing only `overlay_fields` redraws the overlay alone."""
+    overlay_fields: frozenset[str] = frozenset()
+    """State fields whose change moves only overlay artists."""
 
     def build(self, ax: Axes, frame: Frame) -> None:
         """Make the layer's artists on ``ax``."""

@@ -19,8 +19,8 @@ class LossPanel(Panel):
     depends_on = frozenset({"surface", "surface_params", "steps", "loss_scale"})
     animated_depends_on = frozenset({"optimizers"})
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, layers=()) -> None:
+        super().__init__(layers)
         self.curves: LossArtists | None = None
         self.logarithmic = True
 
@@ -59,6 +59,7 @@ class LossPanel(Panel):
         return self.curves.artists if self.curves is not None else []
 
     def remove(self) -> None:
+        super().remove()
         if self.curves is not None:
             self.curves.remove()
             self.curves = None

@@ -55,8 +55,14 @@ class PathsLayer(Layer):
         labels = list(frame.run.labels)
         self.paths = draw_paths(ax, labels, frame.colors, animated=True)
         minimum = Line2D(
-            [], [], linestyle="none", marker="*", markersize=13, markerfacecolor="white",
-            markeredgecolor="black", markeredgewidth=0.8,
+            [],
+            [],
+            linestyle="none",
+            marker="*",
+            markersize=13,
+            markerfacecolor="white",
+            markeredgecolor="black",
+            markeredgewidth=0.8,
         )
         handles = [*self.paths.lines, self.paths.start, minimum]
         # Top left, in two rows at most (a taller legend would reach the map's title), and
