@@ -362,6 +362,34 @@ class Surface:
             )
         return surface
 
+    @classmethod
+    def from_expression(
+        cls,
+        text: str,
+        bounds: Bounds,
+        *,
+        name: str | None = None,
+        start: Sequence[float] | np.ndarray | None = None,
+        description: str = "",
+    ) -> Surface:
+        """A surface typed as text in ``x`` and ``y``, read safely (never run as Python).
+
+        Numbers, ``x``, ``y``, ``pi``, ``e``, ``+ - * / **``, parentheses and a
+        fixed list of functions (``sin``, ``exp``, ``log``, ``sqrt``, ...); anything
+        else is refused with a ValueError saying what and where. Gradient and
+        Hessian from autograd; minima found numerically, and the description
+        says so. See `lossviz.surfaces.expression.from_expression`.
+
+        Examples
+        --------
+        >>> s = Surface.from_expression("x**2 + 3*sin(y)", ((-3, 3), (-3, 3)))
+        >>> s.grad([1.0, 0.0]).tolist(), s.minima.round(4).tolist()
+        ([2.0, 3.0], [[0.0, -1.5708]])
+        """
+        from lossviz.surfaces.expression import from_expression  # it imports this module
+
+        return from_expression(text, bounds, name=name, start=start, description=description)
+
     def __repr__(self) -> str:
         params = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
         return f"<Surface {self.name}({params}) bounds={self.bounds}>"
