@@ -3,9 +3,17 @@
 Each ``draw_*`` function makes its artists once and returns them; the matching
 ``update_*`` function changes their data in place, so a live widget never
 rebuilds a figure. `draw_run` is the still picture of a whole run in one call,
-for lessons and papers.
+for lessons and papers; `draw_step` shows one step inside it (markers, arrows,
+curvature); `draw_stability_map` and `draw_basins` draw the maps of outcomes.
 """
 
+from lossviz.views.basins import (
+    BasinArtists,
+    basin_colors,
+    draw_basin_layer,
+    draw_basins,
+    update_basin_layer,
+)
 from lossviz.views.colors import DIVERGED_COLOR, OKABE_ITO, optimizer_color, optimizer_colors
 from lossviz.views.contour import SurfaceArtists, contour_levels, draw_surface, surface_grid
 from lossviz.views.loss_curves import (
@@ -23,31 +31,51 @@ from lossviz.views.schedule_preview import (
     draw_schedule_preview,
     update_schedule_preview,
 )
+from lossviz.views.stability_map import (
+    StabilityMapArtists,
+    draw_stability_map,
+    update_current_pair,
+    update_stability_map,
+)
+from lossviz.views.step import StepArtists, draw_step, step_note, update_step
 
 __all__ = [
     "DIVERGED_COLOR",
     "OKABE_ITO",
+    "BasinArtists",
     "LossArtists",
     "ModelFitArtists",
     "PathArtists",
     "RunArtists",
     "ScheduleArtists",
+    "StabilityMapArtists",
+    "StepArtists",
     "SurfaceArtists",
+    "basin_colors",
     "contour_levels",
+    "draw_basin_layer",
+    "draw_basins",
     "draw_loss_curves",
     "draw_model_fit",
     "draw_paths",
     "draw_run",
     "draw_schedule_preview",
+    "draw_stability_map",
     "draw_starts",
+    "draw_step",
     "draw_surface",
     "fit_limits",
     "loss_reference",
     "optimizer_color",
     "optimizer_colors",
+    "step_note",
     "surface_grid",
+    "update_basin_layer",
+    "update_current_pair",
     "update_loss_curves",
     "update_model_fit",
     "update_paths",
     "update_schedule_preview",
+    "update_stability_map",
+    "update_step",
 ]

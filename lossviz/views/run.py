@@ -101,10 +101,13 @@ def draw_run(
 
     Examples
     --------
+    >>> import lossviz
+    >>> from matplotlib.figure import Figure
     >>> run = lossviz.descend("himmelblau", ["gd", "adam"], steps=100)
-    >>> fig, ax = plt.subplots()
+    >>> ax = Figure(figsize=(7, 4)).add_subplot()  # or: fig, ax = plt.subplots()
     >>> artists = draw_run(ax, run)
-    >>> ax.set_title("himmelblau: 100 steps")
+    >>> len(artists.paths.lines), [t.get_text() for t in artists.legend.get_texts()][:2]
+    (2, ['gd', 'adam'])
     """
     order = list(range(len(run))) if runs is None else [int(i) for i in runs]
     if not order or not all(0 <= i < len(run) for i in order):
