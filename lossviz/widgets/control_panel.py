@@ -9,6 +9,7 @@ terms (``batch_size`` None for the full set, optimizers as a tuple).
 
 from __future__ import annotations
 
+import html
 import math
 from collections.abc import Callable, Iterable
 from contextlib import contextmanager
@@ -38,6 +39,12 @@ def make_control(spec: ControlSpec) -> widgets.Widget:
         return widgets.Play(
             value=0, min=0, max=int(spec.high), step=1, interval=50, show_repeat=False,
             description=spec.label, tooltip=spec.tooltip,
+        )  # fmt: skip
+    if spec.kind == "text":
+        placeholder = "x**2 + 3*sin(y)" if spec.name == "expression" else "xmin, xmax, ymin, ymax"
+        return widgets.Text(
+            value="", placeholder=placeholder, continuous_update=False, tooltip=spec.tooltip,
+            **common,
         )  # fmt: skip
     if spec.kind == "check":
         return widgets.Checkbox(
@@ -132,12 +139,23 @@ class ControlPanel:
                 self.controls["optimizers"],
             ]
         )
+        self.messages = {"expression": widgets.HTML(value="")}
+        """Messages shown beside a control (a refused expression's, under its box)."""
+
+        def placed(name: str) -> list[widgets.Widget]:
+            if name == "optimizers":
+                return [self.optimizers_row]
+            if name == "expression_bounds":
+                return [self.controls[name], self.messages["expression"]]
+            return [self.controls[name]]
+
         self.columns = {
             column: widgets.VBox(
                 [
-                    self.optimizers_row if name == "optimizers" else control
-                    for name, control in self.controls.items()
+                    widget
+                    for name in self.controls
                     if CONTROLS[name].column == column
+                    for widget in placed(name)
                 ],
                 layout=widgets.Layout(width="33%", padding="0 8px 0 0"),
             )
@@ -195,6 +213,8 @@ class ControlPanel:
                 # A hidden slider's value waits until it shows: a browser may snap a value
                 # written to it and send it back (see `_changed`).
                 wait = not force and name not in shown and CONTROLS[name].kind in _SLIDERS
+                if force and CONTROLS[name].kind == "text":
+                    continue  # a refused text stays in its box, for the student to correct
                 if wait:
                     self._views.pop(name, None)
                     continue
@@ -220,10 +240,24 @@ class ControlPanel:
                     control.layout.display = None if name in shown else "none"
                 self.optimizers_row.layout.display = self.controls["optimizers"].layout.display
                 self.arrows_row.layout.display = self.controls["arrows"].layout.display
+                self.messages["expression"].layout.display = self.controls[
+                    "expression"
+                ].layout.display
                 for column in [*self.columns.values(), self.inspect_row]:
                     visible = any(w.layout.display != "none" for w in column.children)
                     column.layout.display = None if visible else "none"
                 self._shown = shown
+
+    def show_message(self, name: str, message: str) -> None:
+        """Show ``message`` beside control ``name`` (an empty one clears it)."""
+        box = self.messages.get(name)
+        if box is not None:
+            box.value = (
+                f'<div style="color:#D55E00;font-size:12px;white-space:normal">'
+                f"{html.escape(message)}</div>"
+                if message
+                else ""
+            )
 
     def close(self) -> None:
         for link in self._links:

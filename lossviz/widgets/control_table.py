@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-Kind = Literal["choice", "tags", "float", "log", "int", "button", "play", "check"]
+Kind = Literal["choice", "tags", "float", "log", "int", "button", "play", "check", "text"]
 
 
 @dataclass(frozen=True)
@@ -21,7 +21,8 @@ class ControlSpec:
     ``kind`` is a dropdown (``choice``), a tag list (``tags``), a linear float
     slider (``float``), a base-10 log slider (``log``, with ``low``/``high`` the
     values, not their exponents), an integer slider (``int``), a ``button``, a
-    ``play`` button that steps an integer slider, or a checkbox (``check``).
+    ``play`` button that steps an integer slider, a checkbox (``check``) or a
+    text box (``text``, sent on Enter).
     ``column`` is where it sits: one of three columns, or the ``inspect`` row
     under them.
     """
@@ -46,6 +47,21 @@ CONTROLS: dict[str, ControlSpec] = dict(
     [
         _spec("surface", "choice", "surface", "what"),
         _spec("optimizers", "tags", "optimizers", "what"),
+        _spec(
+            "expression",
+            "text",
+            "your L(x, y) =",
+            "what",
+            tooltip="A surface of your own: numbers, x, y, pi, e, + - * / **, and sin, cos, "
+            "exp, log, sqrt, tanh, ...; press Enter",
+        ),
+        _spec(
+            "expression_bounds",
+            "text",
+            "x and y from",
+            "what",
+            tooltip="xmin, xmax, ymin, ymax of your surface's map; press Enter",
+        ),
         _spec(
             "tune",
             "choice",
@@ -163,3 +179,6 @@ ARROW_KINDS = ("gradient", "update", "velocity")
 
 INSPECT_CONTROLS = frozenset({"step", "arrows", "curvature"})
 """Controls that look inside a step: with any of them on show, runs are traced."""
+
+EXPRESSION_BOUNDS = ((-3.0, 3.0), (-3.0, 3.0))
+"""The map of a typed surface until the student gives bounds."""

@@ -439,14 +439,20 @@ class Explorer:
 
     def _on_control(self, name: str, value: Any) -> None:
         """A student moved a control: the same state change as ``set(name=value)``."""
+        typed = name in ("expression", "expression_bounds")
         try:
             new = apply_change(self._state, name, value, self.catalog)
         except Exception as exc:  # noqa: BLE001 - shown in the widget, which keeps its state
-            self._show_error(exc)
+            if typed:  # a refused expression: said beside its box, the surface shown stays
+                self._control_panel.show_message("expression", str(exc))
+            else:
+                self._show_error(exc)
             self._control_panel.show(
                 control_views(self._state, self.catalog), self._shown, force=True
             )
             return
+        if typed:
+            self._control_panel.show_message("expression", "")
         self._commit(self._state, new)
 
     def _on_reset(self) -> None:

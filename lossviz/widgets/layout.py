@@ -36,7 +36,7 @@ class Layout:
             2,
             width_ratios=[1.0, 1.0],
             height_ratios=[2.1, 1.0],
-            left=0.07,
+            left=0.085,
             right=0.98,
             bottom=0.12,
             top=0.80,

@@ -37,10 +37,11 @@ from lossviz.defaults import default_hyperparameters, round_rate
 from lossviz.engine import Run, descend
 from lossviz.models.base import ModelSurface
 from lossviz.optimizers.base import Optimizer, optimizer, optimizer_names
-from lossviz.surfaces.base import Surface, as_points, surface, surface_names
+from lossviz.surfaces.base import Surface, as_points, check_bounds, surface, surface_names
 from lossviz.widgets.control_table import (
     ARROW_KINDS,
     CONTROLS,
+    EXPRESSION_BOUNDS,
     HYPERPARAMETER_SLIDERS,
     LOSS_SCALES,
     SCHEDULE_DEFAULTS,
@@ -88,6 +89,9 @@ class ExplorerState:
         ``"velocity"`` (a view setting).
     curvature
         Whether the local curvature at that step is shown (a view setting).
+    expression, expression_bounds
+        The student's own surface as typed (``""`` for none) and its map's bounds;
+        the surface it makes is in the catalog under the key ``surface`` then holds.
     """
 
     surface: str
@@ -107,6 +111,8 @@ class ExplorerState:
     step: int = 300
     arrows: tuple[str, ...] = ()
     curvature: bool = False
+    expression: str = ""
+    expression_bounds: tuple[tuple[float, float], tuple[float, float]] = EXPRESSION_BOUNDS
 
 
 RUN_FIELDS = frozenset(
@@ -126,7 +132,8 @@ RUN_FIELDS = frozenset(
     }
 )
 """Fields whose change needs a new `descend`; the others (``tune``, ``loss_scale``, ``step``,
-``arrows``, ``curvature``) only change what is shown."""
+``arrows``, ``curvature``) only change what is shown, and a typed expression changes the
+run through ``surface``."""
 
 
 def changed_fields(old: ExplorerState | None, new: ExplorerState) -> frozenset[str]:
@@ -154,11 +161,22 @@ class Catalog:
         self.custom_optimizers: dict[str, Optimizer] = {}
         self._surfaces: OrderedDict[tuple, Surface] = OrderedDict()
         self._facts: OrderedDict[tuple, Any] = OrderedDict()
+        self._typed: dict[tuple, str] = {}
 
     # surfaces
     def add_surface(self, s: Surface) -> str:
         """Offer ``s`` as a choice; returns its key (its name, told apart from registered ones)."""
         return _offer(self.custom_surfaces, s, surface_names())
+
+    def typed_surface(self, text: str, bounds) -> str:
+        """The key of the surface typed as ``text`` over ``bounds`` (built and offered
+        once; `lossviz.Surface.from_expression` refuses what it cannot read)."""
+        cache_key = (" ".join(text.split()), bounds)
+        if cache_key not in self._typed:
+            short = cache_key[0] if len(cache_key[0]) <= 40 else cache_key[0][:39] + "…"
+            built = Surface.from_expression(text, bounds, name=short)
+            self._typed[cache_key] = self.add_surface(built)
+        return self._typed[cache_key]
 
     def surface_choices(self) -> list[tuple[str, str]]:
         """``(label, key)`` of every surface: a lesson's own first, then the registered ones."""
@@ -213,6 +231,7 @@ class Catalog:
         return label not in self.custom_optimizers and label in optimizer_names()
 
     def clear(self) -> None:
+        self._typed.clear()
         self._surfaces.clear()
         self._facts.clear()
         self.custom_surfaces.clear()
@@ -278,6 +297,40 @@ def check_start(state: ExplorerState, value: Any, s: Surface) -> tuple[float, fl
             f"and y in [{ymin - wy:g}, {ymax + wy:g}]; got {value!r}"
         )
     return (float(p[0]), float(p[1]))
+
+
+def check_expression_bounds(value: Any) -> tuple[tuple[float, float], tuple[float, float]]:
+    """Bounds as typed (``"-3, 3, -2, 2"``), four numbers, or ``((xmin, xmax), (ymin, ymax))``."""
+    if isinstance(value, str):
+        parts = value.replace(";", " ").replace(",", " ").split()
+        try:
+            numbers = [float(part) for part in parts]
+        except ValueError as exc:
+            raise ValueError(
+                f"expression_bounds must be four numbers xmin, xmax, ymin, ymax; got {value!r}"
+            ) from exc
+        value = numbers
+    try:
+        flat = np.asarray(value, dtype=np.float64).reshape(-1)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(
+            f"expression_bounds must be four numbers xmin, xmax, ymin, ymax; got {value!r}"
+        ) from exc
+    if flat.shape != (4,):
+        raise ValueError(
+            f"expression_bounds must be four numbers xmin, xmax, ymin, ymax; got {value!r}"
+        )
+    xmin, xmax, ymin, ymax = (float(v) for v in flat)
+    return check_bounds(((xmin, xmax), (ymin, ymax)))
+
+
+def _set_expression(state: ExplorerState, catalog: Catalog, text: Any, bounds) -> ExplorerState:
+    if not isinstance(text, str):
+        raise ValueError(f"expression must be text such as 'x**2 + 3*sin(y)'; got {text!r}")
+    if not text.strip():
+        return replace(state, expression="")  # an empty box: the surface shown stays
+    key = catalog.typed_surface(text, bounds)
+    return replace(_set_surface(state, catalog, key), expression=text)
 
 
 def check_arrows(value: Any) -> tuple[str, ...]:
@@ -500,7 +553,15 @@ def _default_tune(state: ExplorerState, catalog: Catalog) -> str:
     return names[0] if len(names) == 1 else ALL
 
 
-APPLY_ORDER = ("surface", *SURFACE_PARAMETERS, "optimizers", "tune", "steps")
+APPLY_ORDER = (
+    "surface",
+    *SURFACE_PARAMETERS,
+    "expression_bounds",
+    "expression",
+    "optimizers",
+    "tune",
+    "steps",
+)
 """`apply_changes` applies these first, in this order: they reset what the others refine."""
 
 
@@ -531,6 +592,13 @@ def apply_change(state: ExplorerState, name: str, value: Any, catalog: Catalog) 
     """
     if name == "surface":
         return _set_surface(state, catalog, value)
+    if name == "expression":
+        return _set_expression(state, catalog, value, state.expression_bounds)
+    if name == "expression_bounds":
+        bounds = check_expression_bounds(value)
+        if state.expression.strip():
+            state = _set_expression(state, catalog, state.expression, bounds)
+        return replace(state, expression_bounds=bounds)
     if name in SURFACE_PARAMETERS:
         return _set_surface_parameter(state, catalog, name, value)
     if name == "optimizers":
@@ -734,6 +802,10 @@ def control_views(state: ExplorerState, catalog: Catalog) -> dict[str, ControlVi
         "step": ControlView(state.step, high=state.steps),
         "arrows": ControlView(list(state.arrows), ARROW_KINDS),
         "curvature": ControlView(state.curvature),
+        "expression": ControlView(state.expression),
+        "expression_bounds": ControlView(
+            ", ".join(f"{v:g}" for pair in state.expression_bounds for v in pair)
+        ),
     }
     for slider, targets in HYPERPARAMETER_SLIDERS.items():
         names = tuned(state, catalog, slider)
