@@ -22,6 +22,7 @@ import lossviz
 from lossviz import Explorer, Surface, descend
 from lossviz.schedules import cosine
 from lossviz.widgets import explorer as explorer_module
+from lossviz.widgets.panels import PathsLayer
 
 
 def run_in_fresh_loop(coroutine):
@@ -32,7 +33,7 @@ def run_in_fresh_loop(coroutine):
 
 
 def paths_layer(ex):
-    return ex.panels["map"].layers[0]
+    return next(layer for layer in ex.panels["map"].layers if isinstance(layer, PathsLayer))
 
 
 def drawn_paths(ex):
@@ -75,7 +76,7 @@ def test_initial_frame_matches_descend(ex):
     assert [line.get_label() for line in paths_layer(ex).paths.lines] == [
         "gd", "momentum", "adam"]
     assert ex.panels["map"].ax.get_xlim() == ex.surface.bounds[0]
-    assert set(ex.panels) == {"map", "loss", "schedule", "fit"}
+    assert set(ex.panels) == {"map", "loss", "schedule", "fit", "stability"}
 
 
 def test_all_mode_shows_one_factor_on_every_rate(ex):

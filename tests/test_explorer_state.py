@@ -67,6 +67,10 @@ EVERY_CONTROL = [
     ("step", 50, "step", 50),
     ("arrows", ["velocity", "gradient"], "arrows", ("gradient", "velocity")),
     ("curvature", True, "curvature", True),
+    ("basins", True, "basins", True),
+    ("stability_map", True, "stability_map", True),
+    ("expression", "x**2 + y**2", "expression", "x**2 + y**2"),
+    ("expression_bounds", "-2, 2, -1, 1", "expression_bounds", ((-2.0, 2.0), (-1.0, 1.0))),
     *[(name, value, "schedule_params", None) for name, value in
       [("schedule_every", 20), ("schedule_factor", 0.2), ("schedule_gamma", 0.95),
        ("schedule_k", 0.1), ("schedule_warmup", 50), ("schedule_period", 60),
@@ -88,7 +92,7 @@ def test_every_control_changes_its_field_only(state, catalog, name, value, field
         assert changed == {"optimizers", "hyper"}
     elif name == "steps":  # the step shown at the end stays at the end
         assert changed == {"steps", "step"} and new.step == new.steps
-    elif name != "surface":  # a new surface brings its own defaults and start
+    elif name not in ("surface", "expression"):  # a new surface: its own defaults and start
         assert changed == {field}
 
 

@@ -129,11 +129,13 @@ def test_the_curvature_glyph_follows_the_hessian():
         assert glyph.ellipse.get_width() / glyph.ellipse.get_height() == pytest.approx(
             np.sqrt(10.0)
         )
-        assert not glyph.down_label.get_visible()
+        assert "dashed axis: curves down" in glyph.note.get_text()  # the key says how to read it
         assert "2/λ<sub>max</sub> = 0.2" in ex.readout.value
         ex.set(surface="saddle", step=0)  # starts on the saddle's ridge
         glyph = layer(ex, StepLayer).step  # a new surface: the layer was built again
-        assert not glyph.ellipse.get_visible() and glyph.down_label.get_visible()
+        assert not glyph.ellipse.get_visible()
+        down = [line for line in glyph.axes_lines if line.get_linestyle() != "-"]
+        assert len(down) == 1 and down[0].get_visible()  # one direction curves down
         assert "a saddle" in ex.readout.value
     finally:
         ex.close()

@@ -128,6 +128,21 @@ CONTROLS: dict[str, ControlSpec] = dict(
             tooltip="The local quadratic model at the step: its ellipse, or a dashed axis "
             "where the surface curves down",
         ),
+        _spec(
+            "basins",
+            "check",
+            "basins",
+            "inspect",
+            tooltip="Colour every start by the minimum the tuned optimizer reaches from it",
+        ),
+        _spec(
+            "stability_map",
+            "check",
+            "stability map",
+            "inspect",
+            tooltip="Steps to converge for every learning rate and momentum of the tuned "
+            "optimizer; click a cell to use that pair",
+        ),
     ]
 )
 """Every control by name, in the order the columns show them."""

@@ -31,14 +31,19 @@ import ipywidgets as widgets
 import numpy as np
 from matplotlib.figure import Figure
 
+from lossviz.basins import MAX_POINTS as BASIN_POINTS
+from lossviz.basins import basins
 from lossviz.engine import Run
 from lossviz.optimizers.base import Optimizer, optimizer_names
+from lossviz.stability_map import stability_map
 from lossviz.surfaces.base import Surface, surface_names
 from lossviz.views import DIVERGED_COLOR, optimizer_colors
+from lossviz.widgets.background import Background
 from lossviz.widgets.canvas import FigureManager, FrameCanvas
 from lossviz.widgets.control_panel import ControlPanel, close_widgets
 from lossviz.widgets.control_table import (
     CONTROLS,
+    HYPERPARAMETER_SLIDERS,
     INSPECT_CONTROLS,
     SCHEDULE_DEFAULTS,
     SURFACE_PARAMETERS,
@@ -46,6 +51,7 @@ from lossviz.widgets.control_table import (
 from lossviz.widgets.frames import FrameLoop
 from lossviz.widgets.layout import FIGURE_SIZE, Layout
 from lossviz.widgets.panels import Frame, Panel, default_panels
+from lossviz.widgets.panels.outcomes import outcome_label
 from lossviz.widgets.readout import readout_html
 from lossviz.widgets.state import (
     RUN_FIELDS,
@@ -54,14 +60,17 @@ from lossviz.widgets.state import (
     Setup,
     apply_change,
     apply_changes,
+    build_optimizers,
     changed_fields,
     compute_run,
     control_views,
     current_surface,
     hyperparameters_in_use,
     initial_state,
+    is_model,
     rates_in_use,
     reset_state,
+    schedule_factor_shape,
     schedule_factors,
     shown_controls,
 )
@@ -109,6 +118,11 @@ class Explorer:
         Seed of the noise and the mini-batches.
     loss_scale
         ``"log"`` or ``"linear"``: the loss panel's y-axis.
+    basins, stability_map
+        Maps of outcomes for the tuned optimizer (the first when tuning all),
+        computed in the background: every start of the map coloured by the
+        minimum it reaches, and a panel of steps to converge over learning rate
+        and momentum (a click on a cell uses that pair).
     step, arrows, curvature
         Inside a step (shown with the ``play``/``step``, ``arrows`` and ``curvature``
         controls): the step shown (default the last), the arrows drawn there (some
@@ -160,6 +174,8 @@ class Explorer:
         step: int | None = None,
         arrows: Iterable[str] | str = (),
         curvature: bool = False,
+        basins: bool = False,
+        stability_map: bool = False,
         **values: Any,
     ) -> None:
         self.catalog = Catalog()
@@ -181,6 +197,8 @@ class Explorer:
             step=step,
             arrows=arrows,
             curvature=curvature,
+            basins=basins,
+            stability_map=stability_map,
         )
         self._requested = None if controls is None else self._check_controls(controls)
         self._state = initial_state(self._setup, self.catalog)
@@ -216,9 +234,14 @@ class Explorer:
         self.controls: dict[str, widgets.Widget] = self._control_panel.controls
         """The ipywidgets controls by name."""
         self.status = widgets.HTML(value="")
+        self.progress = widgets.HTML(value="")
+        """A line while a map computes in the background for more than half a second."""
         self.readout = widgets.HTML(value="")
+        self._background = Background()
+        self._outcomes: dict[str, Any] = {}
+        self._outcome_keys: dict[str, Any] = {}
         self.widget = widgets.VBox(
-            [self.canvas, self._control_panel.box, self.status, self.readout],
+            [self.canvas, self.progress, self._control_panel.box, self.status, self.readout],
             layout=widgets.Layout(width="100%", max_width=f"{FIGURE_SIZE[0] * 100 + 20:.0f}px"),
         )
         self.widget.add_class("lossviz-explorer")
@@ -249,8 +272,8 @@ class Explorer:
             for name in ("steps", "schedule", "noise", "seed", "loss_scale", "start", "step")
             if settings[name] is not None
         }
-        checks["arrows"] = settings["arrows"]
-        checks["curvature"] = settings["curvature"]
+        for name in ("arrows", "curvature", "basins", "stability_map"):
+            checks[name] = settings[name]
         if settings["batch_size"] is not None:
             checks["batch_size"] = settings["batch_size"]
         checked = apply_changes(bare, {**checks, **values}, catalog)
@@ -274,6 +297,8 @@ class Explorer:
             step=checked.step if settings["step"] is not None else None,
             arrows=checked.arrows,
             curvature=checked.curvature,
+            basins=checked.basins,
+            stability_map=checked.stability_map,
         )
 
     def _optimizer_labels(self, optimizers: Any) -> tuple[str, ...]:
@@ -400,6 +425,8 @@ class Explorer:
         if self._closed:
             return
         self._closed = True
+        self._background.close()
+        self._outcomes.clear()
         self.loop.close()
         self._control_panel.close()  # the controls and their browser-side links
         close_widgets(self.widget)  # the canvas, the status and the readout
@@ -436,6 +463,92 @@ class Explorer:
         self._control_panel.show(control_views(new, self.catalog), self._shown)
         if changed or full:
             self.loop.request(recompute=bool(changed & RUN_FIELDS), changed=changed, full=full)
+        self._refresh_outcomes(new)
+
+    # -- maps of outcomes, in the background -----------------------------------------------------
+    def _refresh_outcomes(self, state: ExplorerState) -> None:
+        """Start the maps the state asks for whose inputs changed; drop those turned off."""
+        s = current_surface(state, self.catalog)
+        label = outcome_label(state)
+        wanted = {
+            "basins": state.basins and "basins" in self._shown,
+            "stability_map": state.stability_map
+            and "stability_map" in self._shown
+            and self.catalog.tunable(label),
+        }
+        for name, on in wanted.items():
+            if not on or len(s.minima) == 0:
+                self._background.cancel(name)
+                self._outcomes.pop(name, None)
+                self._outcome_keys.pop(name, None)
+                continue
+            key, stages = self._outcome_job(name, state, s, label)
+            if key == self._outcome_keys.get(name):
+                continue
+            previous = self._outcome_keys.get(name)
+            if previous is None or previous[:3] != key[:3]:  # another surface or optimizer
+                self._outcomes.pop(name, None)
+            self._outcome_keys[name] = key
+            self._background.submit(
+                name,
+                stages,
+                lambda result, i, n, name=name: self._on_outcome(name, result),
+                self._on_progress,
+                name.replace("_", " "),
+            )
+
+    def _outcome_job(self, name: str, state: ExplorerState, s: Surface, label: str):
+        """``(key, stages)``: what the map depends on, and its computation in passes."""
+        opt = build_optimizers(state, self.catalog)[label]
+        common = dict(
+            steps=state.steps,
+            noise=state.noise,
+            batch_size=state.batch_size if is_model(s) else None,
+            seed=state.seed,
+        )
+        schedule = (state.schedule, tuple(sorted(state.schedule_params.items())))
+        base = (state.surface, tuple(sorted(state.surface_params.items())), label)
+        if name == "basins":
+            key = (*base, repr(opt), schedule, tuple(common.items()))
+            top = int(min(96 if not is_model(s) else 56,
+                          np.sqrt(BASIN_POINTS / (state.steps + 1))))  # fmt: skip
+            sizes = sorted({min(r, top) for r in ((16, 32) if is_model(s) else (24, 48))} | {top})
+            stages = [lambda r=r: basins(s, opt, resolution=r, **common) for r in sizes if r >= 2]
+            return key, stages
+        beta_name = HYPERPARAMETER_SLIDERS["momentum"].get(label)
+        shared = {k: v for k, v in state.hyper[label].items() if k not in ("lr", beta_name)}
+        default = self.catalog.defaults(state.surface, state.surface_params, label)["lr"]
+        lrs = default * np.logspace(-2.0, 1.5, 29)
+        betas = np.linspace(0.0, 0.98, 15) if beta_name else None
+        shape = schedule_factor_shape(state)
+        key = (*base, tuple(sorted(shared.items())), state.start, schedule, tuple(common.items()))
+        stages = [
+            lambda: stability_map(
+                s,
+                label,
+                lrs,
+                betas,
+                start=state.start,
+                hyperparameters=shared,
+                schedule=shape,
+                **common,
+            )  # fmt: skip
+        ]
+        return key, stages
+
+    def _on_outcome(self, name: str, result: Any) -> None:
+        if self._closed:
+            return
+        self._outcomes[name] = result
+        self.loop.request(changed={f"{name}_result"})
+
+    def _on_progress(self, line: str) -> None:
+        if not self._closed:
+            self.progress.value = (
+                f'<div style="font-size:12px;color:#444">⏳ {html.escape(line)}</div>'
+                if line
+                else ""
+            )
 
     def _on_control(self, name: str, value: Any) -> None:
         """A student moved a control: the same state change as ``set(name=value)``."""
@@ -462,12 +575,28 @@ class Explorer:
             self._show_error(exc)
 
     def _on_click(self, event) -> None:
-        if event.inaxes is not self.panels["map"].ax or event.button != 1:
-            return
         toolbar = getattr(self.canvas, "toolbar", None)
-        if toolbar is not None and str(getattr(toolbar, "mode", "")):
-            return  # zooming or panning, not choosing a start
-        self._on_control("start", (event.xdata, event.ydata))
+        if event.button != 1 or (toolbar is not None and str(getattr(toolbar, "mode", ""))):
+            return  # another button, or zooming or panning: not a choice
+        stability = self.panels["stability"]
+        if event.inaxes is stability.ax and stability.shown is not None:
+            self._use_pair(stability.shown, event.xdata, event.ydata)
+        elif event.inaxes is self.panels["map"].ax:
+            self._on_control("start", (event.xdata, event.ydata))
+
+    def _use_pair(self, smap, lr: float, beta: float) -> None:
+        """A click on the stability map: its cell's (learning rate, momentum), for its optimizer."""
+        i = int(np.argmin(np.abs(np.log(smap.lrs) - np.log(lr))))
+        values: dict[str, Any] = {"lr": {smap.optimizer: float(smap.lrs[i])}}
+        if smap.betas is not None:
+            j = int(np.argmin(np.abs(smap.betas - beta)))
+            values["momentum"] = {smap.optimizer: float(smap.betas[j])}
+        try:
+            new = apply_changes(self._state, values, self.catalog)
+        except Exception as exc:  # noqa: BLE001 - shown in the widget
+            self._show_error(exc)
+            return
+        self._commit(self._state, new)
 
     # -- frames ------------------------------------------------------------------------------
     def _make_frame(self, previous: Frame | None, recompute: bool) -> Frame:
@@ -487,6 +616,7 @@ class Explorer:
             colors=optimizer_colors(list(run.names)),
             schedule=schedule_factors(state),
             shown=frozenset(self._shown),
+            outcomes=dict(self._outcomes),
         )
 
     def _on_frame(self, frame: Frame) -> None:

@@ -23,6 +23,7 @@ ARRANGEMENTS: dict[frozenset[str], dict[str, str]] = {
     frozenset({"loss", "fit"}): {"loss": "right_top", "fit": "below"},
     frozenset({"loss", "schedule"}): {"loss": "right_top", "schedule": "below"},
     frozenset({"loss"}): {"loss": "right"},
+    frozenset({"loss", "stability"}): {"loss": "right_top", "stability": "below_barred"},
 }
 """Right-column panels shown -> the slot of each."""
 
@@ -44,6 +45,8 @@ class Layout:
             hspace=0.8,
         )
         half = grid[1, 1].subgridspec(1, 2, wspace=0.45)
+        # Room on the right for a colourbar beside the panel (the stability map's).
+        barred = grid[1, 1].subgridspec(1, 2, width_ratios=[1.0, 0.17], wspace=0.0)
         self.figure = figure
         self.slots = {
             "left": grid[:, 0],
@@ -52,6 +55,7 @@ class Layout:
             "below": grid[1, 1],
             "below_left": half[0],
             "below_right": half[1],
+            "below_barred": barred[0],
         }
         self.shown: frozenset[str] | None = None
 

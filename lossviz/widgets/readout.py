@@ -11,6 +11,7 @@ import numpy as np
 from lossviz.curvature import StabilityLimit, local_quadratic
 from lossviz.views import DIVERGED_COLOR
 from lossviz.widgets.panels.base import Frame
+from lossviz.widgets.panels.outcomes import outcome_label, stability_shown
 from lossviz.widgets.panels.step import curvature_run, inspecting
 from lossviz.widgets.state import is_model
 
@@ -83,7 +84,35 @@ def readout_html(frame: Frame, rates: dict[str, float | None], limit: StabilityL
         + "</tbody></table>"
         + stability_note(limit)
         + (step_table_html(frame) if inspecting(frame) else "")
+        + outcomes_note(frame)
     )
+
+
+def outcomes_note(frame: Frame) -> str:
+    """How to read the maps of outcomes on show (their colours are keyed here, not on the
+    small panels)."""
+    notes = []
+    steps = frame.state.steps
+    label = html.escape(outcome_label(frame.state))
+    if frame.state.basins and "basins" in frame.shown:
+        if frame.outcomes.get("basins") is None:
+            notes.append(f"<b>Basins</b> of {label}: computing…")
+        else:
+            notes.append(
+                f"<b>Basins</b> of {label}: each start of the map is coloured by the minimum "
+                f"(★) its run reaches in {steps} steps; vermillion: diverged; grey: no "
+                "known minimum reached."
+            )
+    if stability_shown(frame):
+        notes.append(
+            f"<b>Stability map</b> of {label} from the start: colour = steps to converge "
+            f"(yellow fast, purple slow); grey: not within {steps} steps; hatched "
+            "vermillion: diverged; dashed line (on a quadratic): the border the formula "
+            "predicts; ring: the pair in use. Click a cell to use its pair."
+        )
+    if not notes:
+        return ""
+    return '<div style="font-size:12px;color:#444;margin-top:4px">' + "<br>".join(notes) + "</div>"
 
 
 def _norm(v: np.ndarray) -> str:

@@ -89,6 +89,10 @@ class ExplorerState:
         ``"velocity"`` (a view setting).
     curvature
         Whether the local curvature at that step is shown (a view setting).
+    basins, stability_map
+        Whether the map is coloured by the minimum each start reaches, and whether
+        the stability map over learning rate and momentum shows (view settings;
+        both are computed for the tuned optimizer, or the first when tuning all).
     expression, expression_bounds
         The student's own surface as typed (``""`` for none) and its map's bounds;
         the surface it makes is in the catalog under the key ``surface`` then holds.
@@ -111,6 +115,8 @@ class ExplorerState:
     step: int = 300
     arrows: tuple[str, ...] = ()
     curvature: bool = False
+    basins: bool = False
+    stability_map: bool = False
     expression: str = ""
     expression_bounds: tuple[tuple[float, float], tuple[float, float]] = EXPRESSION_BOUNDS
 
@@ -430,6 +436,11 @@ def schedule_for(state: ExplorerState, lr: float) -> Any:
     return schedules.schedule(name, lr=lr, **args)
 
 
+def schedule_factor_shape(state: ExplorerState) -> Any:
+    """The schedule's shape ``t -> lr(t)`` at peak rate 1, or None for a constant rate."""
+    return None if state.schedule == "constant" else schedule_for(state, 1.0)
+
+
 def schedule_factors(state: ExplorerState) -> np.ndarray:
     """The schedule divided by its peak rate at steps 0 .. steps - 1, shape (steps,)."""
     t = np.arange(state.steps)
@@ -489,6 +500,8 @@ class Setup:
     step: int | None = None
     arrows: tuple[str, ...] = ()
     curvature: bool = False
+    basins: bool = False
+    stability_map: bool = False
 
 
 def initial_state(
@@ -529,6 +542,8 @@ def initial_state(
         step=setup.steps if setup.step is None else min(setup.step, setup.steps),
         arrows=tuple(setup.arrows),
         curvature=setup.curvature,
+        basins=setup.basins,
+        stability_map=setup.stability_map,
     )
     state = replace(state, tune=_default_tune(state, catalog))
     if is_model(s) and setup.batch_size is not None:
@@ -621,10 +636,10 @@ def apply_change(state: ExplorerState, name: str, value: Any, catalog: Catalog) 
         return replace(state, step=check_integer(value, "step", low=0, high=state.steps))
     if name == "arrows":
         return replace(state, arrows=check_arrows(value))
-    if name == "curvature":
+    if name in ("curvature", "basins", "stability_map"):
         if not isinstance(value, bool | np.bool_):
-            raise ValueError(f"curvature must be True or False; got {value!r}")
-        return replace(state, curvature=bool(value))
+            raise ValueError(f"{name} must be True or False; got {value!r}")
+        return replace(state, **{name: bool(value)})
     if name == "schedule":
         if value not in schedules.schedule_names():
             raise ValueError(
@@ -802,6 +817,8 @@ def control_views(state: ExplorerState, catalog: Catalog) -> dict[str, ControlVi
         "step": ControlView(state.step, high=state.steps),
         "arrows": ControlView(list(state.arrows), ARROW_KINDS),
         "curvature": ControlView(state.curvature),
+        "basins": ControlView(state.basins),
+        "stability_map": ControlView(state.stability_map),
         "expression": ControlView(state.expression),
         "expression_bounds": ControlView(
             ", ".join(f"{v:g}" for pair in state.expression_bounds for v in pair)
@@ -856,8 +873,8 @@ def shown_controls(
     wanted -= set(SCHEDULE_DEFAULTS) - set(SCHEDULE_PARAMETERS[state.schedule])
     if not is_model(s):
         wanted.discard("batch_size")
-    if len(s.minima) == 0:
-        wanted.discard("loss_scale")
+    if len(s.minima) == 0:  # the loss axis and both maps measure against the known minima
+        wanted -= {"loss_scale", "basins", "stability_map"}
     if "step" in wanted:
         wanted.add("play")
     else:

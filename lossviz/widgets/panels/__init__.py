@@ -8,6 +8,7 @@ from lossviz.widgets.panels.base import Frame, Layer, Panel
 from lossviz.widgets.panels.loss import LossPanel
 from lossviz.widgets.panels.map import MapPanel, PathsLayer
 from lossviz.widgets.panels.model_fit import ModelFitPanel
+from lossviz.widgets.panels.outcomes import BasinLayer, StabilityPanel
 from lossviz.widgets.panels.schedule import SchedulePanel
 from lossviz.widgets.panels.step import StepLayer, StepLineLayer
 
@@ -17,14 +18,16 @@ def default_panels() -> list[Panel]:
     inside, the loss (with that step marked), the schedule preview and, on model surfaces,
     the data and fitted models."""
     return [
-        MapPanel(layers=[PathsLayer(), StepLayer()]),
+        MapPanel(layers=[BasinLayer(), PathsLayer(), StepLayer()]),
         LossPanel(layers=[StepLineLayer()]),
         SchedulePanel(),
         ModelFitPanel(),
+        StabilityPanel(),
     ]
 
 
 __all__ = [
+    "BasinLayer",
     "Frame",
     "Layer",
     "LossPanel",
@@ -33,6 +36,7 @@ __all__ = [
     "Panel",
     "PathsLayer",
     "SchedulePanel",
+    "StabilityPanel",
     "StepLayer",
     "StepLineLayer",
     "default_panels",

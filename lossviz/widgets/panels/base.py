@@ -10,8 +10,9 @@ a panel whose static part changed is redrawn alone when it can be
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from matplotlib.artist import Artist
@@ -40,6 +41,9 @@ class Frame:
         The schedule's factor ``lr(t) / lr`` at steps 0 .. steps - 1, shape (steps,).
     shown
         The names of the controls on show.
+    outcomes
+        The maps computed in the background for this state, by name (``"basins"``,
+        ``"stability_map"``): the newest finished one of each.
     """
 
     state: ExplorerState
@@ -48,6 +52,7 @@ class Frame:
     colors: list[str]
     schedule: np.ndarray
     shown: frozenset[str]
+    outcomes: Mapping[str, Any] = field(default_factory=dict)
 
 
 class Layer:

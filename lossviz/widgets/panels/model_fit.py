@@ -11,6 +11,7 @@ from lossviz.views.model_fit import (
     update_model_fit,
 )
 from lossviz.widgets.panels.base import Frame, Panel
+from lossviz.widgets.panels.outcomes import stability_shown
 from lossviz.widgets.state import is_model
 
 
@@ -26,7 +27,7 @@ class ModelFitPanel(Panel):
         self.fit: ModelFitArtists | None = None
 
     def wanted(self, frame: Frame) -> bool:
-        return is_model(frame.surface)
+        return is_model(frame.surface) and not stability_shown(frame)
 
     def build(self, frame: Frame) -> None:
         self.ax.cla()

@@ -7,6 +7,7 @@ from matplotlib.artist import Artist
 from lossviz.views import draw_schedule_preview, update_schedule_preview
 from lossviz.views.schedule_preview import ScheduleArtists
 from lossviz.widgets.panels.base import Frame, Panel
+from lossviz.widgets.panels.outcomes import stability_shown
 
 
 class SchedulePanel(Panel):
@@ -21,6 +22,8 @@ class SchedulePanel(Panel):
         self.preview: ScheduleArtists | None = None
 
     def wanted(self, frame: Frame) -> bool:
+        if stability_shown(frame):
+            return False  # the stability map takes the slot
         return "schedule" in frame.shown or frame.state.schedule != "constant"
 
     def build(self, frame: Frame) -> None:
