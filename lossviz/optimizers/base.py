@@ -93,34 +93,6 @@ def as_schedule(lr: LearningRate, what: str = "lr") -> Schedule:
     return constant_rate
 
 
-# The two checks below remain until the optimizer and model modules call
-# `lossviz._checks.check_number` themselves; then they go.
-def check_positive(value: Any, what: str, *, allow_zero: bool = False) -> float:
-    """``value`` as a float > 0 (>= 0 with ``allow_zero``), or a ValueError naming ``what``.
-
-    Examples
-    --------
-    >>> check_positive(0, "lr")
-    Traceback (most recent call last):
-    ...
-    ValueError: lr must be a number > 0; got 0
-    """
-    return check_number(value, what, low=0, low_open=not allow_zero)
-
-
-def check_unit_interval(value: Any, what: str) -> float:
-    """``value`` as a float in [0, 1), or a ValueError naming ``what``.
-
-    Examples
-    --------
-    >>> check_unit_interval(1, "beta")
-    Traceback (most recent call last):
-    ...
-    ValueError: beta must be a number in [0, 1); got 1
-    """
-    return check_number(value, what, low=0, high=1, high_open=True)
-
-
 # -- registry -----------------------------------------------------------------------------------
 _OPTIMIZERS: Registry[Optimizer] = Registry("optimizer", argument="hyperparameter", built=Optimizer)
 """Every named optimizer (see `lossviz._registry.Registry`)."""
