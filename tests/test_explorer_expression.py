@@ -127,3 +127,40 @@ def test_nothing_typed_ever_runs(ex, tmp_path, template):
     with pytest.raises(ValueError):
         ex.set(expression=text)
     assert not Path(canary).exists() and ex.surface.name == "rosenbrock"
+
+
+# -- a student's own function, written in Python ---------------------------------------------
+def raises_on_arrays(x, y):
+    if x > 0:  # a Python `if` on arrays: fails on a grid of points
+        return x**2 + y**2
+    return -x + y**2
+
+
+def wrong_shape(x, y):
+    return np.sum(x**2 + y**2)  # one number for every point together
+
+
+def not_differentiable(x, y):
+    return np.asarray(np.round(x**2 * 100) / 100 + y**2, dtype=float)  # np.round: no autograd
+
+
+@pytest.mark.parametrize(
+    "f, said",
+    [
+        (raises_on_arrays, "failed on a grid of points of its map (ValueError"),
+        (wrong_shape, "must give one loss per point"),
+        (not_differentiable, "write its loss with autograd.numpy"),
+    ],
+    ids=["raises", "wrong-shape", "not-differentiable"],
+)
+def test_a_broken_function_is_refused_with_a_message_and_the_surface_stays(ex, f, said):
+    broken = Surface("mine", f, ((-2, 2), (-2, 2)))
+    before = ex.state
+    with pytest.raises(ValueError, match=r"the (gradient of the )?surface 'mine'") as raised:
+        ex.set(surface=broken)
+    assert said in str(raised.value)
+    assert ex.state == before and ex.surface.name == "rosenbrock" and ex.error is None
+    ex.set(lr_scale=2.0)  # still working
+    assert ex.error is None
+    with pytest.raises(ValueError, match=said.split(" (")[0]):
+        Explorer(broken)

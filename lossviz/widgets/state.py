@@ -171,7 +171,14 @@ class Catalog:
 
     # surfaces
     def add_surface(self, s: Surface) -> str:
-        """Offer ``s`` as a choice; returns its key (its name, told apart from registered ones)."""
+        """Offer ``s`` as a choice; returns its key (its name, told apart from registered ones).
+
+        The surface is tried first on a few points of its map (`probe_surface`): one
+        whose loss raises, gives the wrong shape or cannot be differentiated is
+        refused with a message saying so, before the widget would show it.
+        """
+        if not any(known is s for known in self.custom_surfaces.values()):
+            probe_surface(s)
         return _offer(self.custom_surfaces, s, surface_names())
 
     def typed_surface(self, text: str, bounds) -> str:
@@ -242,6 +249,43 @@ class Catalog:
         self._facts.clear()
         self.custom_surfaces.clear()
         self.custom_optimizers.clear()
+
+
+def probe_surface(s: Surface) -> None:
+    """Raise a ValueError a student can act on if ``s`` cannot be drawn and descended: its
+    loss on a 3 x 3 grid of its map must run and give one number per point, and its
+    gradient there (hand-derived or autograd's) must run and give two."""
+    if not isinstance(s, Surface):
+        raise ValueError(f"surface must be a Surface or a registered name; got {s!r}")
+    grid = s.grid(3)
+    what = f"the surface {s.name!r}"
+    try:
+        with np.errstate(all="ignore"):
+            values = np.asarray(s._value(grid), dtype=np.float64)
+    except Exception as exc:
+        raise ValueError(
+            f"{what} failed on a grid of points of its map ({type(exc).__name__}: {exc}); "
+            "its loss must work elementwise on arrays, written with autograd.numpy"
+        ) from exc
+    if values.shape != grid.shape[:-1]:
+        raise ValueError(
+            f"{what} must give one loss per point: for a 3 x 3 grid of points it gave shape "
+            f"{values.shape}, not (3, 3)"
+        )
+    try:
+        with np.errstate(all="ignore"):
+            grads = np.asarray(s._gradient(grid), dtype=np.float64)
+    except Exception as exc:
+        raise ValueError(
+            f"the gradient of {what} could not be computed ({type(exc).__name__}: {exc}); "
+            "write its loss with autograd.numpy functions (import autograd.numpy as np) so "
+            "autograd can differentiate it"
+        ) from exc
+    if grads.shape != grid.shape:
+        raise ValueError(
+            f"the gradient of {what} must give two numbers per point: for a 3 x 3 grid it "
+            f"gave shape {grads.shape}, not (3, 3, 2)"
+        )
 
 
 def _offer(offered: dict[str, Any], thing: Any, registered: list[str]) -> str:
