@@ -10,11 +10,19 @@ percentile in milliseconds.
     python benchmarks/bench_browser_slider.py                     # notebooks/01_tour.ipynb
     python benchmarks/bench_browser_slider.py --demo              # the harness demo notebook
     python benchmarks/bench_browser_slider.py notebooks/02_x.ipynb --slider "learning rate"
+    python benchmarks/bench_browser_slider.py --play      # the tour's play button
+
+``--play`` opens a one-cell notebook with an Explorer that shows its step controls
+(Rosenbrock, four optimizers, 300 steps, arrows on), moves the step slider to 0, presses
+play (linked to the slider in the browser, 20 steps a second) and, for a few seconds,
+records in the page every time a canvas's pixels change: how many frames a second the
+student sees, the median and 95th percentile gap between them, and how far the slider got.
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 import shutil
 import statistics
 import sys
@@ -80,6 +88,71 @@ _SETTLE_JS = """async (quietMs) => {
 }""".replace("STATE", harness.CANVAS_STATE_JS)
 
 
+# Records, for ``seconds``, the page time of every animation frame in which a canvas changed.
+_WATCH_JS = """async (seconds) => {
+    const state = STATE;
+    const canvases = [...document.querySelectorAll('.jupyter-matplotlib-canvas-div')]
+        .map((div) => div.querySelector('canvas'));
+    const snapshot = () => canvases.map((canvas) => state(canvas).hash).join(',');
+    let last = snapshot();
+    const changes = [], start = performance.now();
+    while (performance.now() - start < seconds * 1000) {
+        await new Promise((resolve) => requestAnimationFrame(resolve));
+        const now = snapshot();
+        if (now !== last) { last = now; changes.push(performance.now() - start); }
+    }
+    return changes;
+}""".replace("STATE", harness.CANVAS_STATE_JS)
+
+
+PLAY_CELL = (
+    "from lossviz import Explorer\n\n"
+    'Explorer("rosenbrock", steps=300, controls=("lr", "step", "arrows"),\n'
+    '         arrows=("gradient", "update"))'
+)
+
+
+def write_play_notebook(path: Path) -> Path:
+    import nbformat
+
+    cell = nbformat.v4.new_code_cell(PLAY_CELL)
+    kernelspec = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nbformat.v4.new_notebook(cells=[cell], metadata={"kernelspec": kernelspec}),
+                   path)  # fmt: skip
+    return path
+
+
+def play(page, seconds: float) -> None:
+    """Press play from step 0 and report the frames the page showed."""
+    step = (
+        page.locator(".widget-slider:visible")
+        .filter(has=page.locator(".widget-label", has_text=re.compile(r"^\s*step\s*$", re.I)))
+        .first.locator("[role=slider]")
+        .first
+    )
+    step.wait_for(timeout=30_000)
+    step.scroll_into_view_if_needed()
+    step.focus()
+    step.press("Home")
+    page.evaluate(_SETTLE_JS, 300)
+    before = int(harness.slider_readout(step))
+    page.locator(".widget-play:visible button").first.click()
+    changes = page.evaluate(_WATCH_JS, seconds)
+    after = int(harness.slider_readout(step))
+    page.locator(".widget-play:visible button").nth(1).click()  # pause
+    gaps = [b - a for a, b in zip(changes, changes[1:], strict=False)]
+    print(
+        f"play for {seconds:g} s: the step slider went {before} -> {after} "
+        f"({(after - before) / seconds:.1f} steps a second; play sends 20)"
+    )
+    print(f"  canvas changes seen: {len(changes)} ({len(changes) / seconds:.1f} a second)")
+    if gaps:
+        print(
+            f"  gap between changes: median {statistics.median(gaps):.0f} ms, "
+            f"p95 {percentile(gaps, 95):.0f} ms"
+        )
+
+
 def percentile(values: list[float], q: float) -> float:
     """The ``q``-th percentile, linearly interpolated between order statistics."""
     ordered = sorted(values)
@@ -101,6 +174,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--repeats", type=int, default=20)
     parser.add_argument("--warmup", type=int, default=2, help="presses not measured")
     parser.add_argument("--timeout", type=float, default=10.0, help="seconds per press")
+    parser.add_argument(
+        "--play",
+        type=float,
+        nargs="?",
+        const=6.0,
+        default=None,
+        metavar="SECONDS",
+        help="press the tour's play button and watch for this long (default 6 s)",
+    )
     return parser.parse_args(argv)
 
 
@@ -153,6 +235,8 @@ def main(argv: list[str] | None = None) -> int:
 
     with tempfile.TemporaryDirectory(prefix="bench-browser-") as tmp:
         tmp = Path(tmp)
+        if args.play is not None and args.notebook is None:
+            args.notebook = write_play_notebook(tmp / "play.ipynb")
         name = choose_notebook(args, tmp / "notebooks")
         started = time.perf_counter()
         server = harness.start_jupyterlab(tmp / "notebooks", tmp / "home")
@@ -165,6 +249,9 @@ def main(argv: list[str] | None = None) -> int:
                     harness.restart_and_run_all(page)
                     harness.assert_no_errors(page)
                     harness.find_canvas(page)
+                    if args.play is not None:
+                        play(page, args.play)
+                        return 0
                     if args.slider is None and not args.demo:
                         args.slider = "learning rate"  # the tour's 'learning rates ×'
                     slider = harness.find_slider(page, args.slider)

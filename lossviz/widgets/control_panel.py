@@ -117,7 +117,9 @@ class ControlPanel:
                 )
             control.layout.width = "auto" if name in ("reset", "optimizers") else "100%"
         self._links = [
-            widgets.jslink((self.controls["play"], "value"), (self.controls["step"], "value")),
+            # The slider first: a link copies its first widget's value to the second when the
+            # browser makes it, and the step shown must stay as set, not jump to play's 0.
+            widgets.jslink((self.controls["step"], "value"), (self.controls["play"], "value")),
             widgets.jslink((self.controls["step"], "max"), (self.controls["play"], "max")),
         ]
         inspect = [name for name, spec in CONTROLS.items() if spec.column == "inspect"]
