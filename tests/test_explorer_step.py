@@ -221,6 +221,7 @@ def test_play_is_linked_to_the_step_slider(ex):
         w for w in registered
         if w.__class__.__name__ == "Link"
         and w.source[0] is ex.controls["step"] and w.target[0] is ex.controls["play"]
+        and w.source[1] == "value"
     ]  # fmt: skip
     assert len(link) == 1 and link[0].source[1] == link[0].target[1] == "value"
 
