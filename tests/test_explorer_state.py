@@ -68,6 +68,7 @@ EVERY_CONTROL = [
     ("arrows", ["velocity", "gradient"], "arrows", ("gradient", "velocity")),
     ("curvature", True, "curvature", True),
     ("basins", True, "basins", True),
+    ("cloud", 4, "cloud", 4),
     ("stability_map", True, "stability_map", True),
     ("expression", "x**2 + y**2", "expression", "x**2 + y**2"),
     ("expression_bounds", "-2, 2, -1, 1", "expression_bounds", ((-2.0, 2.0), (-1.0, 1.0))),

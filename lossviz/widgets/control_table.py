@@ -99,6 +99,17 @@ CONTROLS: dict[str, ControlSpec] = dict(
         _spec("schedule_floor", "float", "lowest rate ×", "more", 0.0, 1.0, 0.01, ".2f"),
         _spec("noise", "float", "gradient noise σ", "more", 0.0, 1.0, 0.01, ".3g"),
         _spec("batch_size", "int", "mini-batch (0 = all)", "more", 0, 100, 1),
+        _spec(
+            "cloud",
+            "int",
+            "noisy runs drawn",
+            "more",
+            1,
+            12,
+            1,
+            tooltip="With noise or mini-batches: this many seeds at once, as thin paths, "
+            "with their mean loss",
+        ),
         _spec("loss_scale", "choice", "loss axis", "more"),
         _spec("reset", "button", "reset", "more", tooltip="Back to how this Explorer was set up"),
         # Inside a step: one row under the columns.

@@ -62,6 +62,7 @@ from lossviz.widgets.state import (
     apply_changes,
     build_optimizers,
     changed_fields,
+    compute_cloud,
     compute_run,
     control_views,
     current_surface,
@@ -116,6 +117,9 @@ class Explorer:
         stay at their initial values. Default: every control that applies.
     seed
         Seed of the noise and the mini-batches.
+    cloud
+        With noise or mini-batches, how many seeds run at once: the others are
+        drawn as thin paths, with the mean loss over all of them.
     loss_scale
         ``"log"`` or ``"linear"``: the loss panel's y-axis.
     basins, stability_map
@@ -176,6 +180,7 @@ class Explorer:
         curvature: bool = False,
         basins: bool = False,
         stability_map: bool = False,
+        cloud: int = 1,
         **values: Any,
     ) -> None:
         self.catalog = Catalog()
@@ -199,6 +204,7 @@ class Explorer:
             curvature=curvature,
             basins=basins,
             stability_map=stability_map,
+            cloud=cloud,
         )
         self._requested = None if controls is None else self._check_controls(controls)
         self._state = initial_state(self._setup, self.catalog)
@@ -272,7 +278,7 @@ class Explorer:
             for name in ("steps", "schedule", "noise", "seed", "loss_scale", "start", "step")
             if settings[name] is not None
         }
-        for name in ("arrows", "curvature", "basins", "stability_map"):
+        for name in ("arrows", "curvature", "basins", "stability_map", "cloud"):
             checks[name] = settings[name]
         if settings["batch_size"] is not None:
             checks["batch_size"] = settings["batch_size"]
@@ -299,6 +305,7 @@ class Explorer:
             curvature=checked.curvature,
             basins=checked.basins,
             stability_map=checked.stability_map,
+            cloud=checked.cloud,
         )
 
     def _optimizer_labels(self, optimizers: Any) -> tuple[str, ...]:
@@ -609,6 +616,7 @@ class Explorer:
             self.loop.stats["computes"] += 1  # the loop counts only the runs it asked for
         recompute = recompute or previous is None
         run = compute_run(state, self.catalog, trace) if recompute else previous.run
+        cloud = compute_cloud(state, self.catalog) if recompute else previous.cloud
         return Frame(
             state=state,
             surface=current_surface(state, self.catalog),
@@ -616,6 +624,7 @@ class Explorer:
             colors=optimizer_colors(list(run.names)),
             schedule=schedule_factors(state),
             shown=frozenset(self._shown),
+            cloud=cloud,
             outcomes=dict(self._outcomes),
         )
 

@@ -110,6 +110,13 @@ def outcomes_note(frame: Frame) -> str:
             "vermillion: diverged; dashed line (on a quadratic): the border the formula "
             "predicts; ring: the pair in use. Click a cell to use its pair."
         )
+    if frame.cloud:
+        n = len(frame.cloud) + 1
+        notes.append(
+            f"<b>Noise</b>: {n} runs of each optimizer with seeds {frame.state.seed} to "
+            f"{frame.state.seed + n - 1}; the table is the first's, the thin paths are the "
+            f"others, and the dashed loss curves are the mean over all {n}."
+        )
     if not notes:
         return ""
     return '<div style="font-size:12px;color:#444;margin-top:4px">' + "<br>".join(notes) + "</div>"

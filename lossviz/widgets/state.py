@@ -89,6 +89,10 @@ class ExplorerState:
         ``"velocity"`` (a view setting).
     curvature
         Whether the local curvature at that step is shown (a view setting).
+    cloud
+        With gradient noise or mini-batches, how many seeds run at once (``seed``,
+        ``seed + 1``, ...): the others are drawn as thin paths beside the run, and
+        the loss panel shows their mean.
     basins, stability_map
         Whether the map is coloured by the minimum each start reaches, and whether
         the stability map over learning rate and momentum shows (view settings;
@@ -112,6 +116,7 @@ class ExplorerState:
     start: tuple[float, float] = (0.0, 0.0)
     seed: int = 0
     loss_scale: str = "log"
+    cloud: int = 1
     step: int = 300
     arrows: tuple[str, ...] = ()
     curvature: bool = False
@@ -135,6 +140,7 @@ RUN_FIELDS = frozenset(
         "batch_size",
         "start",
         "seed",
+        "cloud",
     }
 )
 """Fields whose change needs a new `descend`; the others (``tune``, ``loss_scale``, ``step``,
@@ -507,6 +513,21 @@ def build_optimizers(state: ExplorerState, catalog: Catalog) -> dict[str, Optimi
     return built
 
 
+def noisy(state: ExplorerState, s: Surface) -> bool:
+    """Whether the state's gradients are noisy (noise, or mini-batches on a model)."""
+    return state.noise > 0 or (is_model(s) and state.batch_size is not None)
+
+
+def compute_cloud(state: ExplorerState, catalog: Catalog) -> tuple[Run, ...]:
+    """The runs of seeds ``seed + 1`` .. ``seed + cloud - 1``: the noisy runs drawn beside
+    the state's own (none without noise)."""
+    if state.cloud <= 1 or not noisy(state, current_surface(state, catalog)):
+        return ()
+    return tuple(
+        compute_run(replace(state, seed=state.seed + k), catalog) for k in range(1, state.cloud)
+    )
+
+
 def compute_run(state: ExplorerState, catalog: Catalog, trace: bool = False) -> Run:
     """`lossviz.descend` of everything the state says (``trace``: record every step)."""
     s = current_surface(state, catalog)
@@ -546,6 +567,7 @@ class Setup:
     curvature: bool = False
     basins: bool = False
     stability_map: bool = False
+    cloud: int = 1
 
 
 def initial_state(
@@ -588,6 +610,7 @@ def initial_state(
         curvature=setup.curvature,
         basins=setup.basins,
         stability_map=setup.stability_map,
+        cloud=setup.cloud,
     )
     state = replace(state, tune=_default_tune(state, catalog))
     if is_model(s) and setup.batch_size is not None:
@@ -701,6 +724,8 @@ def apply_change(state: ExplorerState, name: str, value: Any, catalog: Catalog) 
         return replace(state, start=check_start(state, value, current_surface(state, catalog)))
     if name == "seed":
         return replace(state, seed=check_integer(value, "seed", low=0))
+    if name == "cloud":
+        return replace(state, cloud=check_control_value(name, value))
     if name == "loss_scale":
         if value not in LOSS_SCALES:
             raise ValueError(f"loss_scale must be one of {', '.join(LOSS_SCALES)}; got {value!r}")
@@ -854,6 +879,7 @@ def control_views(state: ExplorerState, catalog: Catalog) -> dict[str, ControlVi
         "tune": ControlView(state.tune, tuple(tune_options(state, catalog))),
         "lr_scale": ControlView(state.lr_scale),
         "steps": ControlView(state.steps),
+        "cloud": ControlView(state.cloud),
         "schedule": ControlView(state.schedule, tuple(schedules.schedule_names())),
         "loss_scale": ControlView(state.loss_scale, LOSS_SCALES),
         "reset": ControlView(),
@@ -917,6 +943,8 @@ def shown_controls(
     wanted -= set(SCHEDULE_DEFAULTS) - set(SCHEDULE_PARAMETERS[state.schedule])
     if not is_model(s):
         wanted.discard("batch_size")
+    if not noisy(state, s):
+        wanted.discard("cloud")
     if len(s.minima) == 0:  # the loss axis and both maps measure against the known minima
         wanted -= {"loss_scale", "basins", "stability_map"}
     if "step" in wanted:

@@ -5,6 +5,7 @@ A new instrument is a new panel (or a layer on the map) and one line in
 """
 
 from lossviz.widgets.panels.base import Frame, Layer, Panel
+from lossviz.widgets.panels.cloud import CloudLayer, LossCloudLayer
 from lossviz.widgets.panels.loss import LossPanel
 from lossviz.widgets.panels.map import MapPanel, PathsLayer
 from lossviz.widgets.panels.model_fit import ModelFitPanel
@@ -18,8 +19,8 @@ def default_panels() -> list[Panel]:
     inside, the loss (with that step marked), the schedule preview and, on model surfaces,
     the data and fitted models."""
     return [
-        MapPanel(layers=[BasinLayer(), PathsLayer(), StepLayer()]),
-        LossPanel(layers=[StepLineLayer()]),
+        MapPanel(layers=[BasinLayer(), CloudLayer(), PathsLayer(), StepLayer()]),
+        LossPanel(layers=[LossCloudLayer(), StepLineLayer()]),
         SchedulePanel(),
         ModelFitPanel(),
         StabilityPanel(),
@@ -28,8 +29,10 @@ def default_panels() -> list[Panel]:
 
 __all__ = [
     "BasinLayer",
+    "CloudLayer",
     "Frame",
     "Layer",
+    "LossCloudLayer",
     "LossPanel",
     "MapPanel",
     "ModelFitPanel",

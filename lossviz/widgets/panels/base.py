@@ -41,6 +41,8 @@ class Frame:
         The schedule's factor ``lr(t) / lr`` at steps 0 .. steps - 1, shape (steps,).
     shown
         The names of the controls on show.
+    cloud
+        With noisy gradients, the runs of the other seeds drawn beside ``run``.
     outcomes
         The maps computed in the background for this state, by name (``"basins"``,
         ``"stability_map"``): the newest finished one of each.
@@ -52,6 +54,7 @@ class Frame:
     colors: list[str]
     schedule: np.ndarray
     shown: frozenset[str]
+    cloud: tuple[Run, ...] = ()
     outcomes: Mapping[str, Any] = field(default_factory=dict)
 
 
