@@ -69,6 +69,7 @@ EVERY_CONTROL = [
     ("curvature", True, "curvature", True),
     ("basins", True, "basins", True),
     ("cloud", 4, "cloud", 4),
+    ("view3d", True, "view3d", True),
     ("stability_map", True, "stability_map", True),
     ("expression", "x**2 + y**2", "expression", "x**2 + y**2"),
     ("expression_bounds", "-2, 2, -1, 1", "expression_bounds", ((-2.0, 2.0), (-1.0, 1.0))),

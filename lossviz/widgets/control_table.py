@@ -140,6 +140,13 @@ CONTROLS: dict[str, ControlSpec] = dict(
             "where the surface curves down",
         ),
         _spec(
+            "view3d",
+            "check",
+            "3-D view",
+            "inspect",
+            tooltip="The surface as a landscape with the paths on it, instead of the map",
+        ),
+        _spec(
             "basins",
             "check",
             "basins",

@@ -61,6 +61,8 @@ class Layout:
 
     def new_axes(self, name: str) -> Axes:
         """An axes for panel ``name`` (placed by `arrange`)."""
+        if name == "map3d":
+            return self.figure.add_subplot(self.slots["left"], projection="3d")
         return self.figure.add_subplot(self.slots["left" if name == "map" else "right"])
 
     def arrange(self, axes: dict[str, Axes], shown: set[str]) -> bool:
@@ -69,7 +71,8 @@ class Layout:
         if shown == self.shown:
             return False
         self.shown = shown
-        places = {"map": "left", **ARRANGEMENTS[shown - {"map"}]}
+        left = {name: "left" for name in ("map", "map3d") if name in shown}
+        places = {**left, **ARRANGEMENTS[shown - {"map", "map3d"}]}
         for name, ax in axes.items():
             ax.set_visible(name in places)
             if name in places:

@@ -89,6 +89,8 @@ class ExplorerState:
         ``"velocity"`` (a view setting).
     curvature
         Whether the local curvature at that step is shown (a view setting).
+    view3d
+        Whether the surface shows as a 3-D landscape instead of the contour map.
     cloud
         With gradient noise or mini-batches, how many seeds run at once (``seed``,
         ``seed + 1``, ...): the others are drawn as thin paths beside the run, and
@@ -122,6 +124,7 @@ class ExplorerState:
     curvature: bool = False
     basins: bool = False
     stability_map: bool = False
+    view3d: bool = False
     expression: str = ""
     expression_bounds: tuple[tuple[float, float], tuple[float, float]] = EXPRESSION_BOUNDS
 
@@ -703,7 +706,7 @@ def apply_change(state: ExplorerState, name: str, value: Any, catalog: Catalog) 
         return replace(state, step=check_integer(value, "step", low=0, high=state.steps))
     if name == "arrows":
         return replace(state, arrows=check_arrows(value))
-    if name in ("curvature", "basins", "stability_map"):
+    if name in ("curvature", "basins", "stability_map", "view3d"):
         if not isinstance(value, bool | np.bool_):
             raise ValueError(f"{name} must be True or False; got {value!r}")
         return replace(state, **{name: bool(value)})
@@ -889,6 +892,7 @@ def control_views(state: ExplorerState, catalog: Catalog) -> dict[str, ControlVi
         "curvature": ControlView(state.curvature),
         "basins": ControlView(state.basins),
         "stability_map": ControlView(state.stability_map),
+        "view3d": ControlView(state.view3d),
         "expression": ControlView(state.expression),
         "expression_bounds": ControlView(
             ", ".join(f"{v:g}" for pair in state.expression_bounds for v in pair)

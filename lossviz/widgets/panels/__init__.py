@@ -6,6 +6,7 @@ A new instrument is a new panel (or a layer on the map) and one line in
 
 from lossviz.widgets.panels.base import Frame, Layer, Panel
 from lossviz.widgets.panels.cloud import CloudLayer, LossCloudLayer
+from lossviz.widgets.panels.landscape import LandscapePanel
 from lossviz.widgets.panels.loss import LossPanel
 from lossviz.widgets.panels.map import MapPanel, PathsLayer
 from lossviz.widgets.panels.model_fit import ModelFitPanel
@@ -24,6 +25,7 @@ def default_panels() -> list[Panel]:
         SchedulePanel(),
         ModelFitPanel(),
         StabilityPanel(),
+        LandscapePanel(),
     ]
 
 
@@ -31,6 +33,7 @@ __all__ = [
     "BasinLayer",
     "CloudLayer",
     "Frame",
+    "LandscapePanel",
     "Layer",
     "LossCloudLayer",
     "LossPanel",

@@ -22,6 +22,9 @@ class MapPanel(Panel):
         super().__init__(layers)
         self.surface_artists: SurfaceArtists | None = None
 
+    def wanted(self, frame: Frame) -> bool:
+        return not (frame.state.view3d and "view3d" in frame.shown)  # the 3-D view instead
+
     def build(self, frame: Frame) -> None:
         if self.surface_artists is not None:
             self.surface_artists.remove()
