@@ -38,6 +38,7 @@ from lossviz.views.stability_map import (
     update_stability_map,
 )
 from lossviz.views.step import StepArtists, draw_step, step_note, update_step
+from lossviz.views.surface3d import Surface3DArtists, draw_surface_3d, update_paths_3d
 
 __all__ = [
     "DIVERGED_COLOR",
@@ -50,6 +51,7 @@ __all__ = [
     "ScheduleArtists",
     "StabilityMapArtists",
     "StepArtists",
+    "Surface3DArtists",
     "SurfaceArtists",
     "basin_colors",
     "contour_levels",
@@ -63,6 +65,7 @@ __all__ = [
     "draw_stability_map",
     "draw_starts",
     "draw_step",
+    "draw_surface_3d",
     "draw_surface",
     "fit_limits",
     "loss_reference",
@@ -74,6 +77,7 @@ __all__ = [
     "update_current_pair",
     "update_loss_curves",
     "update_model_fit",
+    "update_paths_3d",
     "update_paths",
     "update_schedule_preview",
     "update_stability_map",
