@@ -285,3 +285,279 @@ def test_lesson_5_exercise_6_a_long_warm_up():
     ex.set(schedule="warmup_cosine", schedule_warmup=150)
     assert round(ex.run.loss[0, 50], 2) == 0.70
     ex.close()
+
+
+# ---- lesson 6: saddles, Newton, plateaus, wells and their borders ------------------------------
+
+SADDLE = lossviz.surface("saddle")
+MONKEY = lossviz.surface("monkey_saddle")
+
+
+def first_step_past(path: np.ndarray, coordinate: int, size: float) -> int:
+    """The first step at which ``|path[:, coordinate]|`` exceeds ``size``."""
+    return int(np.argmax(np.abs(path[:, coordinate]) > size))
+
+
+def test_lesson_6_section_1_a_saddle_and_who_lingers():
+    # "one curvature is positive (up along x) and one negative"; "two valleys, at (0, ±1.41)"
+    np.testing.assert_allclose(np.linalg.eigvalsh(SADDLE.hessian([0.0, 0.0])), [-2.0, 2.0])
+    np.testing.assert_allclose(SADDLE.minima, [[0, np.sqrt(2)], [0, -np.sqrt(2)]])
+    np.testing.assert_allclose(SADDLE(SADDLE.minima), [-1.0, -1.0])
+    racers = {
+        "gd": lossviz.optimizer("gd", lr=0.1),
+        "momentum": lossviz.optimizer("momentum", lr=0.1, beta=0.9),
+    }
+    run = lossviz.descend(SADDLE, racers, start=[[1.8, 0.001], [1.8, 0.0]], steps=150)
+    near = (np.linalg.norm(run.path, axis=-1) < 0.25).sum(axis=1)
+    # "lingers there for about 20 steps"; "0.001 must be multiplied about 40 times to grow to 1"
+    assert 18 <= near[0] <= 24
+    assert round(np.log(1000) / np.log(1.2)) == 38
+    # "gd from (1.8, 0) never leaves"; "momentum from (1.8, 0) is stuck too"
+    np.testing.assert_allclose(run.final[[1, 3]], 0.0, atol=1e-3)
+    # gd and momentum from (1.8, 0.001) end in the upper valley
+    np.testing.assert_allclose(run.final[[0, 2]], [[0, np.sqrt(2)]] * 2, atol=0.01)
+
+
+def saddle_explorer() -> Explorer:
+    """Lesson 6, section 2, as the lesson builds it."""
+    return Explorer(
+        "saddle",
+        optimizers=("gd", "momentum"),
+        start=(1.8, 0.0),
+        lr=0.1,
+        momentum=0.9,
+        steps=150,
+        controls=("noise", "tune", "lr", "momentum", "steps"),
+    )
+
+
+def test_lesson_6_section_2_and_exercises_1_to_3_escaping_with_noise():
+    ex = saddle_explorer()
+    # "both get stuck at the saddle (the table says not converged, 1.41 from the nearest minimum)"
+    assert status(ex) == ["not converged", "not converged"]
+    assert ex.readout.value.count("<td>1.41</td>") == 2
+    # Exercise 1: "Momentum leaves first: its y passes 0.5 after about 10 steps, gd's after about
+    # 40. With this noise both end in the lower valley, near (0, −1.41)"; and section 2: "the table
+    # says near a minimum, still moving"
+    ex.set(noise=0.1)
+    gd, momentum = (first_step_past(ex.run.path[i], 1, 0.5) for i in (0, 1))
+    assert 8 <= momentum <= 12 and 36 <= gd <= 44
+    np.testing.assert_allclose(ex.run.final, [[0, -np.sqrt(2)]] * 2, atol=0.1)
+    assert status(ex) == ["near a minimum, still moving"] * 2
+    # Exercise 2: "ln 250 / ln 1.04 ≈ 140 steps. Its y passes 0.5 after 131 steps"
+    ex.set(tune="gd", lr=0.02)
+    assert round(np.log(250) / np.log(1.04), -1) == 140
+    assert first_step_past(ex.run.path[0], 1, 0.5) == 131
+    # Exercise 3: "gd spends fewer than 10 steps near the saddle, momentum none ... gd ends about
+    # 0.3 from the minimum"
+    ex.set(lr=0.1)
+    ex.set(tune="all")
+    ex.set(noise=1.0)
+    near = (np.linalg.norm(ex.run.path, axis=-1) < 0.25).sum(axis=1)
+    assert near[0] < 10 and near[1] == 0
+    assert round(ex.surface.nearest_minimum(ex.run.final)[1][0], 1) == 0.3
+    ex.close()
+
+
+def test_lesson_6_section_3_the_monkey_saddle():
+    run = lossviz.descend(
+        MONKEY,
+        {
+            "gd": lossviz.optimizer("gd", lr=0.02),
+            "momentum": lossviz.optimizer("momentum", lr=0.02, beta=0.9),
+        },
+        start=[[1.2, 0.0], [1.2, 0.02]],
+        steps=300,
+    )
+    # "0.12 away after 100 steps, 0.07 after 200, 0.05 after 300"
+    distance = np.linalg.norm(run.path[0, [100, 200, 300]], axis=1)
+    assert distance.round(2).tolist() == [0.12, 0.07, 0.05]
+    # momentum ends "at (−1.5, 0)"; gd off the axis "in the upper-right valley at (0.75, 1.30)"
+    np.testing.assert_allclose(run.final[2], [-1.5, 0.0], atol=0.01)
+    np.testing.assert_allclose(run.final[1], [0.75, 1.30], atol=0.01)
+
+
+def test_lesson_6_section_4_newton_is_drawn_onto_saddles():
+    race = {"gd": lossviz.optimizer("gd", lr=0.1), "newton": lossviz.optimizer("newton", lr=1.0)}
+    run = lossviz.descend(SADDLE, race, start=(1.8, 0.3), steps=50)
+    # "gd escapes into the upper valley at (0, 1.41)"; Newton "lands on the saddle, and there it
+    # stays"; "sends y from 0.3 to −0.031"; "0.3, then −0.031, then 0.00005"
+    np.testing.assert_allclose(run.final[0], [0, np.sqrt(2)], atol=0.01)
+    np.testing.assert_allclose(run.path[1, 2:], 0.0, atol=1e-4)
+    assert abs(run.path[1, 1, 0]) < 1e-3  # "takes x to (almost exactly) 0 at once"
+    assert round(run.path[1, 1, 1], 3) == -0.031
+    assert round(run.path[1, 2, 1], 5) == 0.00005
+    # "2y³/(3y² − 2)": Newton's y step, y − (y³ − 2y)/(3y² − 2), with the damping 0.001 added
+    # to the curvature (1 % off here, invisible in the lesson's 0.031)
+    y = run.path[1, 0, 1]
+    assert run.path[1, 1, 1] == pytest.approx(y - (y**3 - 2 * y) / (3 * y**2 - 2 + 0.001))
+    assert round(2 * y**3 / (3 * y**2 - 2), 3) == -0.031
+    # "from every start with |y| below 0.63, where |2y³/(3y² − 2)| < |y|": the border is √0.4
+    assert round(np.sqrt(0.4), 2) == 0.63
+    ys = np.array([0.62, -0.5, 0.3, 0.1])
+    steps = lossviz.descend(
+        SADDLE, race["newton"], start=np.column_stack([ys * 0 + 1, ys]), steps=40
+    )
+    np.testing.assert_allclose(steps.final, 0.0, atol=1e-6)
+    # Monkey: Newton "halving its distance at every step (1.2, 0.71, 0.40, 0.22, 0.12, …)";
+    # gd from the same start turns off into a valley
+    monkey = lossviz.descend(
+        MONKEY,
+        {"gd": lossviz.optimizer("gd", lr=0.02), "newton": lossviz.optimizer("newton", lr=1.0)},
+        steps=300,
+    )
+    distance = np.linalg.norm(monkey.path[1, :5], axis=1)
+    assert distance.round(2).tolist() == [1.2, 0.71, 0.40, 0.22, 0.12]
+    # the ratio tends to 1/2 (until the damping 0.001 matters, at distances near 0.001)
+    distance = np.linalg.norm(monkey.path[1, 4:9], axis=1)
+    np.testing.assert_allclose(distance[1:] / distance[:-1], 0.5, atol=0.025)
+    np.testing.assert_allclose(monkey.final[1], 0.0, atol=1e-4)
+    np.testing.assert_allclose(monkey.final[0], [0.75, 1.30], atol=0.01)
+
+
+def test_lesson_6_exercise_4_where_newton_goes():
+    run = lossviz.descend(
+        SADDLE, lossviz.optimizer("newton", lr=1.0), start=[[1.0, 0.5], [1.0, 0.7]], steps=20
+    )
+    # "From (1.0, 0.5): y goes to 2·0.125/(0.75 − 2) = −0.2, then to about 0.009, then to 0"
+    assert round(2 * 0.125 / (0.75 - 2), 2) == -0.2
+    assert run.path[0, 1:4, 1].round(3).tolist() == [-0.201, 0.009, -0.0]
+    np.testing.assert_allclose(run.final[0], 0.0, atol=1e-8)
+    # "From (1.0, 0.7): 3y² − 2 = −0.53 ... y jumps to 2·0.343/(−0.53) ≈ −1.3 ... Newton settles
+    # at (0, −1.41) in three more steps"
+    assert round(3 * 0.7**2 - 2, 2) == -0.53 and round(2 * 0.343 / -0.53, 1) == -1.3
+    assert round(run.path[1, 1, 1], 1) == -1.3
+    np.testing.assert_allclose(run.path[1, 4], [0, -np.sqrt(2)], atol=1e-3)
+    # "(|y| near 0.82)": where the curvature 3y² − 2 vanishes
+    assert round(np.sqrt(2 / 3), 2) == 0.82
+
+
+def test_lesson_6_exercise_5_random_curvatures_are_rarely_all_positive():
+    # The lesson's cell, seed 0: "50 % for n = 1, then 14.5 %, 2.7 %, 0.01 % (2 of 20,000) and, for
+    # n = 10, none at all"; coin flips "25 %, 12.5 %, 3 %, 0.1 %"
+    rng = np.random.default_rng(0)
+    minima = {}
+    for n in (1, 2, 3, 5, 10):
+        a = rng.standard_normal((20_000, n, n))
+        curvatures = np.linalg.eigvalsh((a + np.swapaxes(a, 1, 2)) / 2)
+        minima[n] = int((curvatures > 0).all(axis=1).sum())
+    assert round(minima[1] / 20_000, 2) == 0.50
+    assert round(minima[2] / 20_000, 3) == 0.145
+    assert round(minima[3] / 20_000, 3) == 0.027
+    assert minima[5] == 2 and minima[10] == 0
+    assert [round(100 * 0.5**n, 1) for n in (2, 3, 5, 10)] == [25.0, 12.5, 3.1, 0.1]
+
+
+def test_lesson_6_section_5_a_plateau_and_a_ridge():
+    plateau = lossviz.surface("plateau_ridge")
+    run = lossviz.descend(
+        plateau,
+        {"gd": lossviz.optimizer("gd", lr=0.1), "adam": lossviz.optimizer("adam", lr=0.1)},
+        start=[plateau.start, [0.0, 1.5]],
+        steps=300,
+    )
+    # "from x = −2 to about −1.99"; "the gradient there is about 0.0003"
+    assert round(run.final[0, 0], 2) == -1.99
+    assert np.linalg.norm(plateau.grad(plateau.start)) == pytest.approx(0.0003, abs=0.0001)
+    # Adam "stops in the shallow dip in front of it" at about (0.79, 0); gd from (0, 1.5) ends
+    # in the deep valley at about (2, 0)
+    np.testing.assert_allclose(run.final[2], [0.79, 0.0], atol=0.01)
+    np.testing.assert_allclose(run.final[1], [2.0, 0.0], atol=0.01)
+
+
+def test_lesson_6_section_6_basins_of_three_surfaces():
+    wells = {"multi_well": 0.2, "six_hump_camel": 0.01, "himmelblau": 0.005}
+    shares, losses = {}, {}
+    for name, lr in wells.items():
+        b = lossviz.basins(name, lossviz.optimizer("gd", lr=lr), resolution=80, steps=300)
+        shares[name] = [round(float(np.mean(b.labels == k)), 2) for k in range(len(b.minima))]
+        losses[name] = [round(float(b.surface(m)), 2) for m in b.minima]
+    # "The deepest, at (1.45, −1.16) (loss −0.82), has the largest basin, 39 % of the starts, but
+    # the other two basins are big too (23 % and 38 %)"
+    assert losses["multi_well"] == [-0.82, -0.57, -0.45]
+    assert shares["multi_well"] == [0.39, 0.23, 0.38]
+    # "The two global ones, at (±0.09, ∓0.71) (loss −1.03), sit in the middle"
+    assert losses["six_hump_camel"][:2] == [-1.03, -1.03]
+    assert min(losses["six_hump_camel"]) == -1.03
+    # "four minima, all with loss 0"
+    assert losses["himmelblau"] == [0.0] * 4
+    # Exercise 6: "The default start lies in the basin of the minimum at about (−1.23, 1.13), the
+    # shallowest of the three wells (loss −0.45, against −0.82 for the deepest)"
+    run = lossviz.descend("multi_well", lossviz.optimizer("gd", lr=0.2), steps=300)
+    np.testing.assert_allclose(run.final[0], [-1.23, 1.13], atol=0.01)
+    assert round(run.final_loss[0], 2) == -0.45
+
+
+def test_lesson_6_section_7_the_rate_and_momentum_move_the_borders():
+    himmelblau = lossviz.surface("himmelblau")
+    steepest = [np.linalg.eigvalsh(himmelblau.hessian(m))[-1] for m in himmelblau.minima]
+    # "(λ_max = 133.8, so gd is stable there only for lr < 0.0149)": the steepest of the four
+    assert int(np.argmax(steepest)) == 2 and round(steepest[2], 1) == 133.8
+    assert round(2 / steepest[2], 4) == 0.0149
+    maps = {
+        "gd 0.005": lossviz.basins(himmelblau, lossviz.optimizer("gd", lr=0.005), resolution=120),
+        "gd 0.016": lossviz.basins(himmelblau, lossviz.optimizer("gd", lr=0.016), resolution=120),
+        "momentum": lossviz.basins(
+            himmelblau, lossviz.optimizer("momentum", lr=0.005, beta=0.9), resolution=120
+        ),
+    }
+    gd = maps["gd 0.005"].labels
+    moved = {k: float(np.mean((b.labels != gd) & (b.labels >= 0))) for k, b in maps.items()}
+    # "at 0.016 its quarter of the map turns grey"; "8 % of the starts end in a different well"
+    fast = maps["gd 0.016"].labels
+    assert np.mean(fast == 2) == 0 and round(float(np.mean(fast == -2)), 2) == 0.23
+    assert round(moved["gd 0.016"], 2) == 0.08
+    # "they bounce across it forever ... in a two-step cycle that neither settles nor leaves"
+    run = lossviz.descend(
+        himmelblau, lossviz.optimizer("gd", lr=0.016), start=(-3.5, -3.0), steps=300
+    )
+    assert not run.diverged[0]
+    np.testing.assert_allclose(run.path[0, -1], run.path[0, -3], atol=1e-9)
+    assert np.linalg.norm(run.path[0, -1] - run.path[0, -2]) > 1
+    # The basin vanishes right at the limit: still there at 0.0148, gone at 0.0151.
+    below = lossviz.basins(himmelblau, lossviz.optimizer("gd", lr=0.0148), resolution=60)
+    above = lossviz.basins(himmelblau, lossviz.optimizer("gd", lr=0.0151), resolution=60)
+    assert np.mean(below.labels == 2) > 0.2 and np.mean(above.labels == 2) < 0.01
+    # "With momentum the four basins keep about their size (26 %, 26 %, 23 %, 24 %) ... 24 % of the
+    # starts end in a different well than gd's"
+    momentum = maps["momentum"].labels
+    assert [round(float(np.mean(momentum == k)), 2) for k in range(4)] == [0.26, 0.26, 0.23, 0.24]
+    assert round(moved["momentum"], 2) == 0.24
+
+
+def camel_explorer() -> Explorer:
+    """Lesson 6, section 7, as the lesson builds it."""
+    return Explorer(
+        "six_hump_camel",
+        optimizers=("gd", "momentum"),
+        lr=0.01,
+        momentum=0.9,
+        steps=300,
+        controls=("tune", "lr", "momentum", "steps"),
+    )
+
+
+def test_lesson_6_exercises_8_to_10_momentum_changes_the_valley():
+    ex = camel_explorer()
+    camel = ex.surface
+    # Exercise 8: gd ends "at about (−1.61, −0.57), the highest of the six (loss 2.10)";
+    # momentum "into the valley at about (−1.70, 0.80), loss −0.22"
+    np.testing.assert_allclose(ex.run.final, [[-1.61, -0.57], [-1.70, 0.80]], atol=0.01)
+    assert camel(ex.run.final).round(2).tolist() == [2.10, -0.22]
+    assert round(float(camel(camel.minima).max()), 2) == 2.10
+    # Exercise 9: "At β = 0.80 momentum still reaches the deeper valley; at 0.79 and below it stays
+    # in gd's valley"; "At β = 0 momentum is gradient descent"
+    ex.set(tune="momentum", momentum=0.80)
+    np.testing.assert_allclose(ex.run.final[1], [-1.70, 0.80], atol=0.01)
+    for beta in (0.79, 0.7, 0.5):
+        ex.set(momentum=beta)
+        np.testing.assert_allclose(ex.run.final[1], [-1.61, -0.57], atol=0.01)
+    ex.set(momentum=0.0)
+    np.testing.assert_array_equal(ex.run.path[0], ex.run.path[1])
+    # Exercise 10: "(0, 0.5) (both end at about (−0.09, 0.71)) or (0.5, −0.5) (both end at about
+    # (0.09, −0.71))"
+    ex.set(momentum=0.9)
+    for start, end in [((0.0, 0.5), (-0.09, 0.71)), ((0.5, -0.5), (0.09, -0.71))]:
+        ex.set(start=start)
+        np.testing.assert_allclose(ex.run.final, [end, end], atol=0.01)
+    ex.close()
