@@ -561,3 +561,274 @@ def test_lesson_6_exercises_8_to_10_momentum_changes_the_valley():
         ex.set(start=start)
         np.testing.assert_allclose(ex.run.final, [end, end], atol=0.01)
     ex.close()
+
+
+# ---- lesson 7: toy models from data --------------------------------------------------------------
+
+LINE = lossviz.surface("linear_regression")
+NET = lossviz.surface("tiny_network")
+
+
+def line_explorer() -> Explorer:
+    """Lesson 7, section 2, as the lesson builds it."""
+    return Explorer(
+        "linear_regression",
+        optimizers=("gd", "adam"),
+        steps=100,
+        controls=("optimizers", "tune", "lr", "steps", "batch_size"),
+    )
+
+
+def net_explorer() -> Explorer:
+    """Lesson 7, section 5, as the lesson builds it."""
+    return Explorer(
+        "tiny_network",
+        optimizers=("gd", "momentum"),
+        steps=200,
+        lr={"momentum": 0.03},
+        controls=("optimizers", "tune", "lr", "momentum", "steps", "noise"),
+    )
+
+
+def test_lesson_7_section_1_the_line_and_gds_route():
+    # "30 training points, 10 held out; the best line is y = 2.08 x -0.96"
+    assert (len(LINE.y_train), len(LINE.y_heldout)) == (30, 10)
+    assert LINE.minima[0].round(2).tolist() == [2.08, -0.96]
+    # "(no zig-zag: lr 0.1 is well below this bowl's limit 2/λ_max = 0.29)": the part of the
+    # path along the steep direction never changes sign
+    curvatures, directions = np.linalg.eigh(LINE.hessian(LINE.minima[0]))
+    assert round(2 / curvatures[-1], 2) == 0.29
+    run = lossviz.descend(LINE, lossviz.optimizer("gd", lr=0.1), steps=100)
+    across = (run.path[0] - LINE.minima[0]) @ directions[:, -1]
+    assert np.all(np.sign(across[np.abs(across) > 1e-12]) == np.sign(across[0]))
+
+
+def test_lesson_7_exercises_1_and_2_ten_steps_and_sgd():
+    ex = line_explorer()
+    # "The table shows the learning rates: gd 0.1, Adam 0.05. The start is (−0.42, 2.04) and the
+    # best line (2.08, −0.96): 2.5 away in w and 3 in b."
+    assert ex.hyperparameters["gd"]["lr"] == 0.1 and ex.hyperparameters["adam"]["lr"] == 0.05
+    assert LINE.start.round(2).tolist() == [-0.42, 2.04]
+    assert (LINE.minima[0] - LINE.start).round(1).tolist() == [2.5, -3.0]
+    # Exercise 1: "it has moved from (−0.42, 2.04) to (0.08, 1.54)"; "training loss 1.23 for gd,
+    # 6.79 for Adam (both started at 10.4)"
+    ex.set(steps=10)
+    assert ex.run.final[1].round(2).tolist() == [0.08, 1.54]
+    assert "<td>1.225</td>" in ex.readout.value and "<td>6.788</td>" in ex.readout.value
+    assert round(float(LINE(LINE.start)), 1) == 10.4
+    # "Give them 100 steps and both arrive"
+    ex.set(steps=100)
+    assert status(ex) == ["converged in 64 steps", "near a minimum, still moving"]
+    # Exercise 2: "after 600 steps gd ends 0.093 from the star, and the table says near a minimum,
+    # still moving"
+    ex.set(steps=600, batch_size=2)
+    assert round(float(np.linalg.norm(ex.run.final[0] - LINE.minima[0])), 3) == 0.093
+    assert status(ex)[0] == "near a minimum, still moving"
+    # Exercise 7 (section 6): after a reset, "0.2887 held out against 0.2894 for training"
+    ex.reset()
+    row = re.findall(r"<tr>(.*?)</tr>", ex.readout.value)[1]  # gd's row
+    assert "<td>0.2894</td><td>0.2887</td>" in row
+    ex.close()
+
+
+def minibatch_noise(size: int, seed: int = 1):
+    """Lesson 7's measurement: SGD (gd, lr 0.01) from the best line, 3000 steps, batches of
+    ``size``; returns the noise's typical length and how far above the minimum SGD hovers."""
+    best = LINE.minima[0]
+    run = lossviz.descend(
+        LINE,
+        lossviz.optimizer("gd", lr=0.01),
+        start=best,
+        steps=3000,
+        batch_size=size,
+        seed=seed,
+        trace=True,
+    )
+    noise = run.grad[0] - LINE.grad(run.path[0, :-1])
+    return np.sqrt(np.mean(np.sum(noise**2, axis=1))), np.mean(run.loss[0, 500:]) - LINE(best)
+
+
+def test_lesson_7_exercise_3_the_batch_size_is_a_noise_knob():
+    n = len(LINE.y_train)
+    shrink = {b: np.sqrt((n - b) / (b * (n - 1))) for b in (1, 2, 4, 8, 16, 30)}
+    measured = {b: minibatch_noise(b) for b in shrink}
+    # The noise follows σ₁ √((N − B)/(B (N − 1))) to within 3 % (one run of 3000 steps each).
+    for b in (2, 4, 8, 16):
+        assert measured[b][0] / measured[1][0] == pytest.approx(shrink[b], rel=0.03)
+    # "from B = 2 to 8 it falls to 0.44 of its size (the formula says 0.44 too), not 0.5"
+    assert round(measured[8][0] / measured[2][0], 2) == 0.44
+    assert round(shrink[8] / shrink[2], 2) == 0.44
+    # "0.0042 above the minimum at B = 2, 0.0009 at B = 8 (roughly the noise² ratio, 0.2)"
+    assert round(measured[2][1], 4) == 0.0042 and round(measured[8][1], 4) == 0.0009
+    assert round((shrink[8] / shrink[2]) ** 2, 1) == 0.2
+    # "With batches of 30 ... no noise at all, and SGD is gradient descent, it stays on the star"
+    assert measured[30] == (0.0, 0.0) or max(abs(v) for v in measured[30]) < 1e-12
+
+
+def test_lesson_7_mini_batch_noise_shrinks_like_one_over_root_b_on_average():
+    # Section 3's formula, checked on the gradient at the best line (where the full gradient is
+    # 0), averaged over 4000 batches per size: within 4 %.
+    best, n = LINE.minima[0], len(LINE.y_train)
+    rng = np.random.default_rng(11)
+    spread = {}
+    for b in (1, 2, 8, 20):
+        g = np.array([LINE.stochastic_grad(best, b, rng) for _ in range(4000)])
+        spread[b] = np.sqrt(np.mean(np.sum(g**2, axis=1)))
+    for b in (2, 8, 20):
+        assert spread[b] / spread[1] == pytest.approx(np.sqrt((n - b) / (b * (n - 1))), rel=0.04)
+
+
+def test_lesson_7_section_4_logistic_regression():
+    ex = Explorer(
+        "logistic_regression",
+        optimizers=("gd", "adam"),
+        steps=150,
+        lr={"gd": 2.0},
+        controls=("optimizers", "tune", "lr", "momentum", "steps", "batch_size"),
+    )
+    surface = ex.surface
+    # "(Momentum at its default rate swings far off this map: near its minimum the bowl is very
+    # flat, λ_max = 0.11 ...)"
+    assert round(np.linalg.eigvalsh(surface.hessian(surface.minima[0]))[-1], 2) == 0.11
+    wild = lossviz.descend(surface, lossviz.optimizer("momentum", lr=10.0, beta=0.9), steps=150)
+    assert np.abs(wild.path[0]).max() > 2 * surface.bounds[0][1]
+    assert np.abs(ex.run.path).max() <= surface.bounds[0][1]  # gd and Adam stay on the map
+    # "its line is turned 135° from the best one"
+    turn = np.degrees(np.arctan2(*surface.start[::-1]) - np.arctan2(*surface.minima[0][::-1]))
+    assert round(turn) == 135
+    # Exercise 4: "the weight vector points at 167° at the start, 113° after one step, 72° after
+    # two, 43° after 5 and 34° after 10, and from about step 20 it stays at 32° (with steps at 40
+    # the table says converged in 34 steps)"
+    path = ex.run.path[0]
+    angle = np.degrees(np.arctan2(path[:, 1], path[:, 0]))
+    assert angle[[0, 1, 2, 5, 10, 20, 150]].round().tolist() == [167, 113, 72, 43, 34, 32, 32]
+    ex.set(steps=40)
+    assert status(ex)[0] == "converged in 34 steps"
+    # "the weights first shrink, from length 2.21 to 1.3 in the first two steps ... Then they grow
+    # back to 2.2."
+    length = np.linalg.norm(path, axis=1)
+    assert length[0].round(2) == 2.21 and length[[1, 2]].round(1).tolist() == [1.3, 1.3]
+    assert length[-1].round(1) == 2.2
+    ex.close()
+
+
+def test_lesson_7_section_5_symmetry_saddle_and_backpropagation():
+    # "One curvature is negative, −4.20, along (1, 1)/√2 ... The other is +4.20, along (1, −1)/√2"
+    curvatures, directions = np.linalg.eigh(NET.hessian([0.0, 0.0]))
+    assert curvatures.round(2).tolist() == [-4.20, 4.20]
+    np.testing.assert_allclose(np.abs(directions), np.sqrt(0.5))
+    assert directions[0, 0] * directions[1, 0] > 0 > directions[0, 1] * directions[1, 1]
+    # two mirror-image minima with the same loss
+    np.testing.assert_allclose(NET.minima[0], -NET.minima[1])
+    assert NET(NET.minima[0]) == pytest.approx(NET(NET.minima[1]))
+    # The chain rule by hand equals the package's gradient, at the lesson's weights and others.
+    x, y = NET.x_train, NET.y_train
+    for w1, w2 in [(0.5, -0.45), (1.5, 2.0), (-2.0, 0.3)]:
+        hidden = np.tanh(w1 * x)
+        error = w2 * hidden - y
+        by_hand = [np.mean(2 * error * w2 * (1 - hidden**2) * x), np.mean(2 * error * hidden)]
+        np.testing.assert_allclose(by_hand, NET.grad([w1, w2]), rtol=1e-12)
+
+
+def test_lesson_7_exercise_5_the_side_of_the_balancing_line_decides():
+    ex = net_explorer()
+    # The Explorer's momentum (lr 0.03) stays on the map.
+    assert np.abs(ex.run.path).max() <= NET.bounds[0][1]
+    # "Here w1 + w2 = +0.01, so gd ends at (1.51, 2.03) ... from (0.02, −0.05), where w1 + w2 < 0,
+    # it ends at (−1.51, −2.03)"
+    ex.set(start=(0.05, -0.04))
+    np.testing.assert_allclose(ex.run.final[0], [1.51, 2.03], atol=0.01)
+    path, loss = ex.run.path[0], ex.run.loss[0]
+    ex.set(start=(0.02, -0.05))
+    np.testing.assert_allclose(ex.run.final[0], [-1.51, -2.03], atol=0.01)
+    # "grows about 1 + 0.5 × 4.20 ≈ 3.1 times per step ... ln 70 / ln 3.1 ≈ 4 steps: the path is
+    # 0.5 from the saddle at step 4, and its loss falls from 2.97 to 0.016 by step 7"
+    assert round(1 + 0.5 * 4.204, 1) == 3.1 and round(0.01 / np.sqrt(2), 3) == 0.007
+    assert round(np.log(70) / np.log(3.1)) == 4
+    assert int(np.argmax(np.linalg.norm(path, axis=1) > 0.5)) == 4
+    assert round(loss[0], 2) == 2.97 and round(loss[7], 3) == 0.016
+    # The rule holds for every start near the saddle (500 random ones within 0.1).
+    starts = np.random.default_rng(3).uniform(-0.1, 0.1, (500, 2))
+    run = lossviz.descend(NET, lossviz.optimizer("gd", lr=0.5), start=starts, steps=200)
+    ends, _ = NET.nearest_minimum(run.final)
+    np.testing.assert_array_equal(ends[:, 0] > 0, starts.sum(axis=1) > 0)
+    # The lesson's basin map: "near the saddle the border is the line w2 = −w1"
+    basins = lossviz.basins(NET, lossviz.optimizer("gd", lr=0.5), resolution=50, steps=200)
+    grid = basins.starts.reshape(-1, 2)
+    labels = basins.labels.reshape(-1)
+    near = (np.linalg.norm(grid, axis=1) < 0.5) & (np.abs(grid.sum(axis=1)) > 1e-9)
+    np.testing.assert_array_equal(labels[near] == 0, grid[near].sum(axis=1) > 0)
+    ex.close()
+
+
+def test_lesson_7_exercise_6_a_heavy_ball_on_the_plateau():
+    ex = net_explorer()
+    ex.set(lr={"momentum": 0.5})
+    path = ex.run.path[1]
+    # "up to w1 = 12.8 by step 48, and after 200 steps it is still out there, at (11.1, 1.68),
+    # 9.6 from the minimum: not converged"
+    assert round(path[:, 0].max(), 1) == 12.8 and int(np.argmax(path[:, 0])) == 48
+    assert ex.run.final[1].round(2).tolist() == [11.09, 1.68]
+    assert "<td>9.59</td>" in ex.readout.value
+    assert status(ex)[1] == "not converged"
+    # "the slope along w1 there is about 0.003"
+    assert round(float(NET.grad(ex.run.final[1])[0]), 3) == 0.003
+    ex.close()
+
+
+def test_lesson_7_exercise_8_underfitting():
+    from lossviz.models import ModelSurface
+
+    slope, intercept = np.polyfit(NET.x_train, NET.y_train, 1)
+    straight = ModelSurface(
+        "line on the network's data",
+        lambda w, b, x: w * x + b,
+        lambda w, b, x, y: (w * x + b - y) ** 2,
+        train=(NET.x_train, NET.y_train),
+        heldout=(NET.x_heldout, NET.y_heldout),
+        bounds=((-1.0, 3.0), (-2.0, 2.0)),
+        minima=[[slope, intercept]],
+        parameter_names=("w", "b"),
+    )
+    # np.polyfit's line is the minimum of the surface: its gradient is zero there.
+    np.testing.assert_allclose(straight.grad(straight.minima[0]), 0.0, atol=1e-10)
+    best = NET.minima[0]
+    # "The network sits at the noise: training loss 0.0122, held-out 0.0133"
+    assert round(float(NET(best)), 4) == 0.0122
+    assert round(float(NET.heldout_loss(best)), 4) == 0.0133
+    # "training loss 0.206, held-out 0.270, 17 and 20 times the network's"
+    train, heldout = (
+        float(straight(straight.minima[0])),
+        float(straight.heldout_loss(straight.minima[0])),
+    )
+    assert round(train, 3) == 0.206 and round(heldout, 3) == 0.270
+    assert round(train / NET(best)) == 17 and round(heldout / NET.heldout_loss(best)) == 20
+
+
+def test_lesson_7_exercise_9_the_gap_that_more_data_closes():
+    points = [6, 12, 24, 48, 96]
+    train, heldout = [], []
+    for m in points:
+        fits = [
+            lossviz.surface("linear_regression", n=5 * m, holdout=0.8, seed=seed)
+            for seed in range(500)
+        ]
+        assert len(fits[0].y_train) == m and len(fits[0].y_heldout) == 4 * m
+        train.append(np.mean([s(s.minima[0]) for s in fits]))
+        heldout.append(np.mean([s.heldout_loss(s.minima[0]) for s in fits]))
+    train, heldout = np.array(train), np.array(heldout)
+    gap = heldout - train
+    # "0.19 at m = 6, 0.09, 0.05, 0.02 and 0.01 at m = 96"
+    assert gap.round(2).tolist() == [0.19, 0.09, 0.05, 0.02, 0.01]
+    # "(these 500 data sets give 0.158 and 0.243)"; the exact means "0.167 at m = 6 and 0.245 at 96"
+    assert round(train[0], 3) == 0.158 and round(train[-1], 3) == 0.243
+    theory = 0.25 * (1 - 2 / np.array(points))
+    assert theory[[0, -1]].round(3).tolist() == [0.167, 0.245]
+    # σ²(1 − 2/m) within three standard errors of 500 data sets (variance 2σ⁴(m − 2)/m²)
+    standard_error = np.sqrt(2 * 0.25**2 * (np.array(points) - 2) / np.array(points) ** 2 / 500)
+    assert np.all(np.abs(train - theory) < 3 * standard_error)
+    # "Both approach σ² = 0.25"; training below it, held-out above
+    assert np.all(train < 0.25) and np.all(heldout > 0.25)
+    # "the gap roughly halves each time m doubles"; "about 2 × (weights) × σ² / m = 1/m here"
+    assert np.all((gap[:-1] / gap[1:] > 1.5) & (gap[:-1] / gap[1:] < 2.8))
+    np.testing.assert_allclose(gap[2:], 1 / np.array(points[2:]), rtol=0.25)
