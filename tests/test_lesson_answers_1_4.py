@@ -18,6 +18,7 @@ import pytest
 
 import lossviz
 from lossviz import Explorer
+from lossviz.curvature import local_quadratic
 from lossviz.views.critical_points import critical_point_kind
 
 
@@ -190,3 +191,148 @@ def test_lesson_1_exercise_6_momentum_changes_valley(explorers):
         assert np.linalg.norm(final[1] - [-2.81, 3.13]) > 1
         momentum_ends.add(tuple(final[1].round(1)))
     assert len(momentum_ends) > 1
+
+
+# Lesson 2: The learning rate ---------------------------------------------------------------
+
+
+def bowl_explorer(explorers) -> Explorer:
+    """Section 3's Explorer: gd alone on the condition-10 bowl, lr and steps."""
+    return explorers("quadratic", optimizers=("gd",), steps=100, lr=0.05, controls=("lr", "steps"))
+
+
+def test_lesson_2_four_rates_from_the_same_start():
+    """Section 1: 'Starting from a loss of 8.82'; 0.19 zig-zags and arrives, 0.21 diverges."""
+    bowl = lossviz.surface("quadratic", condition=10)
+    assert bowl(bowl.start) == pytest.approx(8.82)
+    run = lossviz.descend(bowl, [lossviz.optimizer("gd", lr=lr) for lr in (0.19, 0.21)], steps=30)
+    assert run.loss[0, -1] < run.loss[0, 0] < run.loss[1, -1]
+
+
+def test_lesson_2_exercise_1_faster_or_slower(explorers):
+    """'At 0.05 ... the readout says near a minimum, still moving, 0.0107 from the minimum ...
+    at 0.1 it converges in 55 steps, and at 0.15 in 36.'"""
+    ex = bowl_explorer(explorers)
+    assert readout_row(ex, "gd").endswith("0.0107 near a minimum, still moving")
+    ex.set(lr=0.1)
+    assert readout_row(ex, "gd").endswith("converged in 55 steps")
+    ex.set(lr=0.15)
+    assert readout_row(ex, "gd").endswith("converged in 36 steps")
+
+
+def test_lesson_2_exercise_2_right_at_the_edge(explorers):
+    """'y = 1.2, -1.2, 1.2, ... forever ... x does go to 0 ... the readout says not converged,
+    1.2 from the minimum'; and the cells around it: 0.95 of the limit converges, 1.05 diverges."""
+    ex = bowl_explorer(explorers)
+    ex.set(lr=0.2)
+    np.testing.assert_allclose(ex.run.final[0], [0, 1.2], atol=1e-6)
+    assert readout_row(ex, "gd").endswith(" 1.2 not converged")
+    ex.set(lr=0.95 * 0.2)
+    assert not ex.run.diverged[0] and ex.run.convergence_step()[0] > 0
+    ex.set(lr=1.05 * 0.2)
+    assert ex.run.diverged[0]
+
+
+def test_lesson_2_exercise_3_the_same_factor_for_opposite_reasons(explorers):
+    """'0.19 is closer, by a factor 1.5 ... 1.8 x 0.9^100 = 4.8e-5 ... 1.2 x 0.9^100 = 3.2e-5
+    (the readout says 4.78e-05 and 3.19e-05).'"""
+    assert 1.8 * 0.9**100 == pytest.approx(4.8e-5, rel=0.01)
+    assert 1.2 * 0.9**100 == pytest.approx(3.2e-5, rel=0.01)
+    ex = bowl_explorer(explorers)
+    ex.set(lr=0.1)
+    crawl = ex.surface.nearest_minimum(ex.run.final)[1][0]
+    assert " 4.78e-05 " in readout_row(ex, "gd")
+    ex.set(lr=0.19)
+    zigzag = ex.surface.nearest_minimum(ex.run.final)[1][0]
+    assert " 3.19e-05 " in readout_row(ex, "gd")
+    assert crawl / zigzag == pytest.approx(1.5, rel=0.01)
+
+
+@pytest.mark.parametrize("steps, best_distance", [(100, 5e-9), (1000, 5.7e-86)])
+def test_lesson_2_the_sweep_and_exercise_4(steps, best_distance):
+    """Section 4: 'the best rate ... 2/(1 + 10) ~ 0.18'; exercise 4: 'The cliff stays at 2/λ =
+    0.2 ... with 1000 steps they diverge too, so the red crosses now start right at the line ...
+    The best distance drops from about 10^-8 to about 10^-85, and the best rate is still about
+    0.18.'"""
+    bowl = lossviz.surface("quadratic", condition=10)
+    rates = np.geomspace(0.003, 0.3, 81)
+    sweep = lossviz.descend(bowl, [lossviz.optimizer("gd", lr=lr) for lr in rates], steps=steps)
+    _, distance = bowl.nearest_minimum(sweep.path[:, -1])
+    assert rates[np.nanargmin(distance)] == pytest.approx(0.18, abs=0.005)
+    assert np.nanmin(distance) == pytest.approx(best_distance, rel=0.2)
+    assert not sweep.diverged[rates < 0.2].any()
+    if steps == 1000:
+        assert sweep.diverged[rates > 0.2].all()
+    else:
+        assert not sweep.diverged[(rates > 0.2) & (rates < 0.21)].any()
+
+
+def test_lesson_2_exercise_5_three_bowls_at_once():
+    """'each row turns red right at its dashed line (from the first rate on the grid past it:
+    2.25, 0.225 and 0.0225) ... one single step at lr 1 on the round bowl, 16 steps around 0.16
+    on condition 10, 86 steps at 0.018 on condition 100, right against its cliff'; the intro's
+    and summary's 'half the limit on a round bowl, just below it on a narrow one'."""
+    expected = {1: (2.25, 1.0, 1), 10: (0.225, 0.16, 16), 100: (0.0225, 0.018, 86)}
+    for condition, (first_diverged, fastest_lr, fastest_steps) in expected.items():
+        bowl = lossviz.surface("quadratic", condition=condition)
+        smap = lossviz.stability_map(bowl, "gd", np.geomspace(0.002, 4, 67), steps=300)
+        limit = 2 / condition
+        assert not smap.diverged[smap.lrs < limit].any()
+        assert smap.diverged[smap.lrs > limit * 1.01].all()
+        assert smap.lrs[smap.diverged[:, 0]].min() == pytest.approx(first_diverged, rel=0.01)
+        steps = np.where(smap.converged[:, 0], smap.steps_to_converge[:, 0], 10**6)
+        fastest = np.argmin(steps)
+        assert smap.lrs[fastest] == pytest.approx(fastest_lr, rel=0.02)
+        assert steps[fastest] == fastest_steps
+        best = 2 / (1 + condition)
+        assert best / limit == pytest.approx(condition / (condition + 1))
+    assert 2 / (1 + 1) == 0.5 * 2 / 1  # half the limit on the round bowl
+
+
+def local_limit_explorer(explorers) -> Explorer:
+    """Section 5's Explorer: gd on Rosenbrock at 0.0015, looking inside the steps."""
+    return explorers(
+        "rosenbrock",
+        optimizers=("gd",),
+        lr=0.0015,
+        steps=300,
+        step=0,
+        arrows=("gradient", "update"),
+        curvature=True,
+        controls=("lr", "step", "arrows", "curvature"),
+    )
+
+
+def test_lesson_2_exercise_6_the_limit_is_local(explorers):
+    """'the local limit there is 2/λmax = 0.000956 ... 0.0015 x 2092 ~ 3.1 ... The first five
+    steps are 0.24, 0.38, 0.70, 0.79 and 0.99 long, and the loss climbs from 12.5 to 246 by step
+    5 ... the curvature line now says the surface curves down in one direction there ... at step 6
+    ... at a loss of 11.6.'; the readout note 'about 0.002'."""
+    ex = local_limit_explorer(explorers)
+    assert "lr < 2/λ max = 0.000956" in curvature_line(ex)
+    assert "2/λ max = 0.001997" in plain(ex.readout.value)  # near the minimum
+    start = local_quadratic(ex.surface, ex.surface.start)
+    assert start.eigenvalues.max() == pytest.approx(2092, abs=1)
+    assert 0.0015 * start.eigenvalues.max() == pytest.approx(3.1, abs=0.05)
+    np.testing.assert_allclose(step_lengths(ex.run)[:5], [0.24, 0.38, 0.70, 0.79, 0.99], atol=0.005)
+    assert ex.run.loss[0, 0] == 12.5 and ex.run.loss[0, 5] == pytest.approx(246, abs=0.5)
+    for step in (3, 5):
+        ex.set(step=step)
+        assert "curves down along one direction" in curvature_line(ex)
+    ex.set(step=6)
+    assert ex.run.loss[0, 6] == pytest.approx(11.6, abs=0.05)
+
+
+def test_lesson_2_exercise_6_the_zig_zag_stops_where_the_limit_passes_the_rate():
+    """'as long as every other step lands on ground whose local limit is below 0.0015 ... Around
+    step 33, near (-1.18, 1.32), the local limit there reaches 0.0015 too, and the zig-zag dies
+    out: step 50 is only 0.005 long ... rates just above 0.002 ... start in the steepest part of
+    the valley, where the local limit is under 0.001.'"""
+    rosenbrock = lossviz.surface("rosenbrock")
+    run = lossviz.descend(rosenbrock, lossviz.optimizer("gd", lr=0.0015), steps=300)
+    limits = np.array([local_quadratic(rosenbrock, p).stable_rate for p in run.path[0, :61]])
+    assert np.all(limits[:33:2] < 0.0015) and np.all(limits[34:61:2] > 0.0015)
+    assert np.all(limits[1:61:2] > 0.0015)  # the other landing points, high on the far wall
+    np.testing.assert_allclose(run.path[0, [32, 34]].mean(axis=0), [-1.18, 1.32], atol=0.01)
+    assert step_lengths(run)[49] == pytest.approx(0.005, abs=0.0005)
+    assert local_quadratic(rosenbrock, rosenbrock.start).stable_rate < 0.001
