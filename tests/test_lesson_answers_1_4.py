@@ -19,6 +19,7 @@ import pytest
 import lossviz
 from lossviz import Explorer
 from lossviz.curvature import local_quadratic
+from lossviz.stability_map import stability_border
 from lossviz.views.critical_points import critical_point_kind
 
 
@@ -336,3 +337,318 @@ def test_lesson_2_exercise_6_the_zig_zag_stops_where_the_limit_passes_the_rate()
     np.testing.assert_allclose(run.path[0, [32, 34]].mean(axis=0), [-1.18, 1.32], atol=0.01)
     assert step_lengths(run)[49] == pytest.approx(0.005, abs=0.0005)
     assert local_quadratic(rosenbrock, rosenbrock.start).stable_rate < 0.001
+
+
+# Lesson 3: Momentum and Nesterov -----------------------------------------------------------
+
+
+def narrow_valley():
+    return lossviz.surface("quadratic", condition=50, angle=30)
+
+
+def valley_directions(surface):
+    """The unit eigenvectors of the Hessian at the minimum: (along the valley, across it)."""
+    _, directions = np.linalg.eigh(surface.hessian(surface.minima[0]))
+    return directions[:, 0], directions[:, 1]
+
+
+def angle_to_valley(vectors: np.ndarray, along: np.ndarray, across: np.ndarray) -> np.ndarray:
+    """The angle in degrees between each vector (n, 2) and the valley's line, 0 to 90."""
+    return np.degrees(np.arctan2(np.abs(vectors @ across), np.abs(vectors @ along)))
+
+
+def test_lesson_3_gd_dilemma():
+    """Section 1: 'below 0.04 ... at best 0.96 ... about 4 % ... raise the rate by about 5 %'."""
+    curvatures = np.linalg.eigvalsh(narrow_valley().hessian(narrow_valley().minima[0]))
+    np.testing.assert_allclose(curvatures, [1, 50])
+    assert 2 / curvatures.max() == pytest.approx(0.04)
+    assert 0.04 / 0.038 == pytest.approx(1.05, abs=0.005)
+
+
+def three_runners():
+    return lossviz.descend(
+        narrow_valley(),
+        {
+            "gd 0.01": lossviz.optimizer("gd", lr=0.01),
+            "gd 0.1": lossviz.optimizer("gd", lr=0.1),
+            "momentum": lossviz.optimizer("momentum", lr=0.01, beta=0.9),
+        },
+        steps=200,
+    )
+
+
+def test_lesson_3_the_heavy_ball_against_gd_at_its_long_step():
+    """Section 2: 'gd at 0.01 slides down the wall without a single zig-zag (lr λmax = 0.5) ...
+    after 200 steps it has not arrived. gd at 0.1 zig-zags ... jumps that grow fourfold each
+    step, and leaves the map at step 3. The heavy ball at 0.01 arrives in 111 steps'; the
+    velocity 'grows to about 1/(1 - β) times one gradient'."""
+    run = three_runners()
+    _, across = valley_directions(run.surface)
+    distance_across = (run.path - run.surface.minima[0]) @ across
+    assert 0.01 * 50 == 0.5 and np.all(distance_across[0] > -1e-12)  # gd 0.01 never crosses
+    assert run.convergence_step()[0] == -1 and not run.diverged[0]
+    np.testing.assert_allclose(distance_across[1, 1:3] / distance_across[1, :2], [-4, -4])
+    assert run.diverged_step[1] == 3
+    assert run.convergence_step()[2] == 111
+    traced = lossviz.descend(
+        run.surface, run.optimizers[2], start=run.starts[0], steps=20, trace=True
+    )
+    along, _ = valley_directions(run.surface)
+    ratio = (traced.velocity[0] @ along) / (traced.grad[0] @ along)
+    assert 9 <= ratio[11] <= 11  # the velocity along the valley: about 10 gradients by step 11
+
+
+def test_lesson_3_the_swing_shrinks_by_root_beta():
+    """'swings across the valley about once every 8 steps, there and back, and every swing
+    reaches out to the dashed envelope without crossing it: its size shrinks by √0.9 ~ 0.95 per
+    step, about a fifth per half swing.'"""
+    run = three_runners()
+    _, across = valley_directions(run.surface)
+    swing = (run.path[2] - run.surface.minima[0]) @ across
+    shrink = np.sqrt(0.9) ** np.arange(run.steps + 1)
+    envelope = np.max(np.abs(swing) / shrink) * shrink
+    turns = [s for s in range(1, 80) if abs(swing[s]) >= max(abs(swing[s - 1]), abs(swing[s + 1]))]
+    assert np.all(np.abs(swing[turns]) > 0.9 * envelope[turns])  # every swing reaches out to it
+    half_swings = np.diff(turns)
+    assert np.all((half_swings >= 4) & (half_swings <= 5))
+    per_step = (np.abs(swing[turns[1:]]) / np.abs(swing[turns[:-1]])) ** (1 / half_swings)
+    np.testing.assert_allclose(per_step, np.sqrt(0.9), atol=0.015)
+    assert np.sqrt(0.9) ** 4 == pytest.approx(0.81, abs=0.005)  # a fifth less per half swing
+
+
+def test_lesson_3_exercise_1_the_step_keeps_along_the_valley_the_gradient_swings():
+    """'from step 3 to step 30 it stays within 25° of the valley's line. (At step 24 the ball
+    rolls past the star ...) ... its angle to the valley ranges from 3° to 88°.'"""
+    run = lossviz.descend(
+        narrow_valley(),
+        lossviz.optimizer("momentum", lr=0.01, beta=0.9),
+        start=(1.6, 1.0),
+        steps=150,
+        trace=True,
+    )
+    along, across = valley_directions(run.surface)
+    steps = slice(3, 31)
+    assert angle_to_valley(run.update[0, steps], along, across).max() <= 25.5
+    np.testing.assert_allclose(run.update[0], -0.01 * run.velocity[0])  # the step is -lr v
+    gradient = angle_to_valley(run.grad[0, steps], along, across)
+    assert round(gradient.min()) == 3 and round(gradient.max()) == 88
+    position = run.path[0] @ along
+    assert np.all(np.sign(position[:24]) == np.sign(position[0]))
+    assert np.sign(position[24]) != np.sign(position[0])
+
+
+def test_lesson_3_nesterov_look_ahead_form_is_the_torch_form_shifted():
+    """Section 3: 'the point p of the torch form is the look-ahead point p - lr β v of the first
+    form.'"""
+    valley, lr, beta = narrow_valley(), 0.01, 0.9
+    p, v = valley.start.copy(), np.zeros(2)
+    look_ahead = [p - lr * beta * v]
+    for _ in range(50):
+        v = beta * v + valley.grad(p - lr * beta * v)
+        p = p - lr * v
+        look_ahead.append(p - lr * beta * v)
+    torch_form = lossviz.descend(valley, lossviz.optimizer("nesterov", lr=lr, beta=beta), steps=50)
+    np.testing.assert_allclose(torch_form.path[0], look_ahead, atol=1e-12)
+
+
+def narrow_valley_explorer(explorers) -> Explorer:
+    """Section 4's Explorer."""
+    return explorers(
+        narrow_valley(),
+        optimizers=("gd", "momentum", "nesterov"),
+        steps=200,
+        lr=0.01,
+        momentum=0.9,
+        controls=("tune", "lr", "momentum", "steps", "reset"),
+    )
+
+
+def test_lesson_3_section_4_readout(explorers):
+    """'gd ... is near a minimum, still moving (0.13 from it) after 200 steps; momentum converges
+    in 111 steps and Nesterov in 87.'"""
+    ex = narrow_valley_explorer(explorers)
+    assert readout_row(ex, "gd").endswith(" 0.128 near a minimum, still moving")
+    assert readout_row(ex, "momentum").endswith("converged in 111 steps")
+    assert readout_row(ex, "nesterov").endswith("converged in 87 steps")
+
+
+def test_lesson_3_exercise_2_no_momentum(explorers):
+    """'All three paths lie exactly on top of each other ... and all three readouts say the
+    same.'"""
+    ex = narrow_valley_explorer(explorers)
+    ex.set(momentum=0.0)
+    np.testing.assert_array_equal(ex.run.path[0], ex.run.path[1])
+    np.testing.assert_array_equal(ex.run.path[0], ex.run.path[2])
+    rows = [readout_row(ex, label).split(" ", 2)[2] for label in ("gd", "momentum", "nesterov")]
+    assert rows[0] == rows[1] == rows[2]
+
+
+def test_lesson_3_exercise_3_too_much_momentum(explorers):
+    """'after 200 steps its loss is still about 7.5 (it started at 94.5), and the readout says not
+    converged ... Nesterov ... ends 0.046 from the star, near a minimum, still moving.'"""
+    ex = narrow_valley_explorer(explorers)
+    ex.set(momentum=0.99)
+    assert ex.run.loss[1, 0] == pytest.approx(94.5, abs=0.05)
+    assert ex.run.final_loss[1] == pytest.approx(7.5, abs=0.05)
+    assert readout_row(ex, "momentum").endswith("not converged")
+    assert readout_row(ex, "nesterov").endswith(" 0.0456 near a minimum, still moving")
+
+
+def test_lesson_3_exercise_4_the_best_beta(explorers):
+    """'The best is about β = 0.82, which converges in 60 steps instead of 111 at 0.9. Below 0.6,
+    momentum no longer converges within 200 steps ...; at 0.94 and above it overshoots too much ...
+    (1 - √0.01)² = 0.81'."""
+    ex = narrow_valley_explorer(explorers)
+    ex.set(tune="momentum")
+    steps = {}
+    for beta in np.round(np.arange(0.5, 0.96, 0.01), 2):
+        ex.set(momentum=float(beta))
+        steps[float(beta)] = ex.run.convergence_step()[1]
+    converging = {b: s for b, s in steps.items() if s >= 0}
+    best = min(converging, key=converging.get)
+    assert best == 0.82 and converging[best] == 60 and steps[0.9] == 111
+    assert all(steps[b] == -1 for b in steps if b < 0.6 or b >= 0.94)
+    assert all(steps[b] >= 0 for b in steps if 0.6 <= b <= 0.93)
+    assert (1 - np.sqrt(0.01)) ** 2 == pytest.approx(0.81)
+
+
+def test_lesson_3_exercise_5_who_breaks_first(explorers):
+    """'Nesterov breaks first, at about lr = 0.0275. Then gd, just above 0.04 ... Momentum
+    survives until about 0.076 and breaks at 0.077 ... 2(1 + β)/((1 + 2β)λ) ~ 1.36/λ'."""
+    ex = narrow_valley_explorer(explorers)
+
+    def broken(lr: float) -> list[bool]:
+        ex.set(tune="all", lr_scale=lr / 0.01)
+        return ex.run.diverged.tolist()  # gd, momentum, nesterov
+
+    assert broken(0.027) == [False, False, False]
+    assert broken(0.0275) == [False, False, True]
+    assert broken(0.04) == [False, False, True]
+    assert broken(0.0405) == [True, False, True]
+    assert broken(0.076) == [True, False, True]
+    assert broken(0.077) == [True, True, True]
+    assert 2 * 1.9 / 2.8 == pytest.approx(1.36, abs=0.005)
+
+
+def heavy_ball_map():
+    return lossviz.stability_map(
+        narrow_valley(),
+        "momentum",
+        np.geomspace(0.002, 0.2, 45),
+        betas=np.linspace(0, 0.95, 20),
+        steps=300,
+    )
+
+
+def test_lesson_3_exercise_6_the_heavy_balls_stability_map():
+    """'2(1 + β)/50 is 0.04 at β = 0 ... and 0.076 at β = 0.9 ... The hatched region starts
+    right at the dashed line in every row ... between about 0.2 and 0.6 ... the single fastest
+    pair on this grid is lr ~ 0.046 with β = 0.45. The ring, at β = 0.9, sits in a slower ...
+    part.'"""
+    smap = heavy_ball_map()
+    border = stability_border("momentum", smap.betas, 50.0)
+    assert border[0] == pytest.approx(0.04) and border[18] == pytest.approx(0.076)
+    for j, limit in enumerate(border):
+        below, above = smap.lrs < limit * 0.999, smap.lrs > limit * 1.001
+        assert not smap.diverged[below, j].any() and smap.diverged[above, j].all(), smap.betas[j]
+        first = smap.lrs[smap.diverged[:, j]].min()
+        assert first == smap.lrs[above].min()  # the first grid rate past the line
+    steps = np.where(smap.converged, smap.steps_to_converge, 10**6)
+    i, j = np.unravel_index(np.argmin(steps), steps.shape)
+    assert smap.lrs[i] == pytest.approx(0.046, abs=0.0005) and smap.betas[j] == pytest.approx(0.45)
+    _, fast = np.nonzero(steps <= 1.5 * steps.min())
+    assert smap.betas[fast].min() == pytest.approx(0.2)
+    assert smap.betas[fast].max() == pytest.approx(0.6)
+    ring = smap.cell(0.01, 0.9)
+    assert steps[ring] > 5 * steps.min()
+
+
+def best_settings_race():
+    conditions = 10 ** np.arange(0, 3.01, 0.25)
+    steps = []
+    for kappa in conditions:
+        root = np.sqrt(kappa)
+        race = lossviz.descend(
+            lossviz.surface("quadratic", condition=kappa, angle=30),
+            {
+                "gd": lossviz.optimizer("gd", lr=2 / (1 + kappa)),
+                "momentum": lossviz.optimizer(
+                    "momentum", lr=4 / (root + 1) ** 2, beta=((root - 1) / (root + 1)) ** 2
+                ),
+            },
+            steps=6000,
+        )
+        steps.append(race.convergence_step())
+    return conditions, np.array(steps)
+
+
+def test_lesson_3_section_5_and_exercise_7_narrower_valleys():
+    """'Gradient descent needs about 3κ steps ... The heavy ball needs only about 6√κ ... At
+    κ = 1000, that is about 3000 steps against fewer than 200'; exercise 7: 'momentum is never
+    slower in this figure. At κ = 1 ... both take one step'."""
+    conditions, steps = best_settings_race()
+    assert np.all(steps >= 0)
+    assert np.all(steps[:, 1] <= steps[:, 0])
+    assert steps[0].tolist() == [1, 1]
+    big = conditions >= 10
+    np.testing.assert_allclose(steps[big, 0] / (3 * conditions[big]), 1, atol=0.05)
+    np.testing.assert_allclose(steps[big, 1] / (6 * np.sqrt(conditions[big])), 1, atol=0.3)
+    assert steps[-1, 0] == pytest.approx(3000, rel=0.01) and steps[-1, 1] < 200
+    assert 3 * 4 == 6 * np.sqrt(4)  # the guide lines meet at κ = 4
+
+
+def race(condition: float):
+    """Section 6: gd, momentum and Nesterov at lr 0.01 and beta 0.9 for 300 steps."""
+    valley = lossviz.surface("quadratic", condition=condition, angle=30)
+    racers = {
+        "gd": lossviz.optimizer("gd", lr=0.01),
+        "momentum": lossviz.optimizer("momentum", lr=0.01, beta=0.9),
+        "nesterov": lossviz.optimizer("nesterov", lr=0.01, beta=0.9),
+    }
+    run = lossviz.descend(valley, racers, steps=300)
+    return run, run.convergence_step()
+
+
+def test_lesson_3_exercise_8_a_round_bowl_with_a_small_rate():
+    """'Nesterov first (in 92 steps), then momentum (115); gradient descent does not converge ...
+    0.99^300 ~ 0.05 ... swings back and forth through the star, on the straight line from the
+    start through the star, passing it first at step 24 and reaching 0.33 beyond it.'"""
+    run, steps = race(1.0)
+    assert steps[0] == -1 and not run.diverged[0]
+    assert steps[2] == 92 and steps[1] == 115
+    assert 0.99**300 == pytest.approx(0.049, abs=0.001)
+    start = run.starts[0] / np.linalg.norm(run.starts[0])
+    on_line = run.path[1] @ start
+    off_line = run.path[1] @ np.array([-start[1], start[0]])
+    assert np.abs(off_line).max() < 1e-12
+    assert np.all(on_line[:24] > 0) and on_line[24] < 0
+    assert -on_line.min() == pytest.approx(0.33, abs=0.005)
+
+
+def test_lesson_3_exercise_9_nesterov_breaks_first_then_gd_then_the_heavy_ball():
+    """'κ < 2/0.01 = 200 for gd, κ < 3.8/0.01 = 380 for the heavy ball, and κ < 3.8/(2.8 x 0.01)
+    ~ 136 for Nesterov. So Nesterov breaks first (already at κ = 140), then gd (above 200), then
+    the heavy ball (above 380).'"""
+    limits = {"nesterov": 3.8 / (2.8 * 0.01), "gd": 2 / 0.01, "momentum": 3.8 / 0.01}
+    assert limits["nesterov"] == pytest.approx(135.7, abs=0.1)
+    order = ["gd", "momentum", "nesterov"]
+    for name, limit in limits.items():
+        i = order.index(name)
+        below, _ = race(limit * 0.97)
+        above, _ = race(limit * 1.03)
+        assert not below.diverged[i] and above.diverged[i], name
+    assert race(140)[0].diverged.tolist() == [False, False, True]
+    assert race(300)[0].diverged.tolist() == [True, False, True]
+
+
+def test_lesson_3_exercise_9_steps_barely_change_until_an_optimizer_breaks():
+    """'from κ = 10 up to its limit Nesterov needs 87 or 88 steps at every κ, and from κ = 10
+    up to about 330 momentum needs 108 to 127 (it slows down only right below its limit: 137
+    steps at κ = 355)', over the condition slider's values 10^(0.02 k)."""
+    for kappa in 10 ** np.arange(1.0, 2.56, 0.02):
+        run, steps = race(kappa)
+        if kappa < 135.7:
+            assert steps[2] in (87, 88), kappa
+        if kappa <= 331.2:
+            assert 108 <= steps[1] <= 127, kappa
+    assert race(10**2.55)[1][1] == 137
