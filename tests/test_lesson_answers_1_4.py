@@ -652,3 +652,208 @@ def test_lesson_3_exercise_9_steps_barely_change_until_an_optimizer_breaks():
         if kappa <= 331.2:
             assert 108 <= steps[1] <= 127, kappa
     assert race(10**2.55)[1][1] == 137
+
+
+# Lesson 4: Adaptive methods ----------------------------------------------------------------
+
+
+def test_lesson_4_first_steps():
+    """Section 1-2: 'The gradient's y entry (120) is about 67 times its x entry (-1.8)'; gd's step
+    is 67 times longer in y; AdaGrad and Adam step exactly 0.015; RMSProp 0.15, ten times
+    further."""
+    bowl = lossviz.surface("quadratic", condition=100)
+    g = bowl.grad(bowl.start)
+    np.testing.assert_allclose(g, [-1.8, 120])
+    assert abs(g[1] / g[0]) == pytest.approx(67, abs=0.5)
+    steps = {}
+    for name in ("gd", "adagrad", "rmsprop", "adam"):
+        opt = lossviz.optimizer(name, lr=0.015)
+        steps[name], _ = opt.update(g, opt.init(bowl.start))
+    np.testing.assert_allclose(steps["adagrad"], [0.015, -0.015], rtol=1e-6)
+    np.testing.assert_allclose(steps["adam"], [0.015, -0.015], rtol=1e-6)
+    np.testing.assert_allclose(steps["rmsprop"], [0.15, -0.15], rtol=1e-6)
+    assert steps["gd"][1] / steps["gd"][0] == pytest.approx(-67, abs=0.5)
+
+
+def rotated_bowl_runs():
+    racers = {
+        "gd": lossviz.optimizer("gd", lr=0.015),
+        "adagrad": lossviz.optimizer("adagrad", lr=0.5),
+        "adam": lossviz.optimizer("adam", lr=0.05),
+    }
+    return [
+        lossviz.descend(lossviz.surface("quadratic", condition=100, angle=a), racers, steps=100)
+        for a in (0, 45)
+    ]
+
+
+def test_lesson_4_section_3_stretch_along_the_axes_or_diagonal():
+    """'after 100 steps it has only got from x = -1.8 to about -0.4 ... After 100 steps both are
+    further from the minimum than gd' (angle 45)."""
+    straight, turned = rotated_bowl_runs()
+    assert straight.final[0, 0] == pytest.approx(-0.4, abs=0.05)
+    assert straight.final_loss[1] < straight.final_loss[2] < straight.final_loss[0]
+    assert turned.final_loss[0] < min(turned.final_loss[1], turned.final_loss[2])
+
+
+def test_lesson_4_section_3_both_maps_are_shaded_alike():
+    """'Both maps are shaded on the same contour levels, so that the same shade means the same
+    loss on both.'"""
+    from matplotlib.figure import Figure
+
+    from lossviz.views.shared_levels import draw_runs_same_levels
+
+    axes = Figure().subplots(1, 2)
+    left, right = draw_runs_same_levels(axes, rotated_bowl_runs(), step_markers=True)
+    np.testing.assert_array_equal(left.surface.levels, right.surface.levels)
+    np.testing.assert_array_equal(left.surface.filled.levels, right.surface.filled.levels)
+
+
+def test_lesson_4_section_4_step_sizes():
+    """'The gentle x direction gets a step size 45 to 67 times larger than the steep y direction
+    ... The curvatures differ by a factor of 100 ... RMSProp's step sizes first fall, then climb
+    again, after about 35 steps in y and 50 in x ... Adam's grow all along, about fourfold over
+    the 200 steps (0.028 to 0.11 in x)'."""
+    bowl = lossviz.surface("quadratic", condition=100)
+    run = lossviz.descend(
+        bowl,
+        {
+            "gd": lossviz.optimizer("gd", lr=0.015),
+            "adagrad": lossviz.optimizer("adagrad", lr=0.5),
+            "rmsprop": lossviz.optimizer("rmsprop", lr=0.01),
+            "adam": lossviz.optimizer("adam", lr=0.05),
+        },
+        steps=200,
+        trace=True,
+    )
+    size = run.effective_lr
+    np.testing.assert_allclose(size[0], 0.015)
+    ratios = size[1:, :, 0] / size[1:, :, 1]
+    assert ratios.min() == pytest.approx(44.5, abs=0.5)
+    assert ratios.max() == pytest.approx(66.7, abs=0.1)
+    assert np.all(np.diff(size[1], axis=0) <= 1e-15)  # AdaGrad's only go down
+    lowest = np.argmin(size[2], axis=0)
+    assert abs(lowest[1] - 35) <= 2 and abs(lowest[0] - 50) <= 2
+    assert np.all(size[2, -1] > size[2, lowest, [0, 1]])
+    assert np.all(np.diff(size[3], axis=0) > 0)  # Adam's grow all along
+    assert size[3, 0, 0] == pytest.approx(0.028, abs=0.0005)
+    assert size[3, -1, 0] == pytest.approx(0.11, abs=0.005)
+    assert size[3, -1, 0] / size[3, 0, 0] == pytest.approx(4, abs=0.2)
+    # the lesson's earlier reading, step / gradient, agrees for the optimizers without momentum
+    for i in (1, 2):
+        step_over_gradient = -np.diff(run.path[i], axis=0) / bowl.grad(run.path[i, :-1])
+        np.testing.assert_allclose(step_over_gradient, size[i])
+
+
+def beale_sweep():
+    beale = lossviz.surface("beale")
+    rates = np.geomspace(1e-4, 10, 26)
+    results = {}
+    for name in ("gd", "adagrad", "rmsprop", "adam"):
+        run = lossviz.descend(beale, [lossviz.optimizer(name, lr=lr) for lr in rates], steps=300)
+        results[name] = (np.linalg.norm(run.final - beale.minima[0], axis=1), run.diverged)
+    return rates, results
+
+
+def test_lesson_4_section_5_beale_windows():
+    """'gd ... comes within about 0.04 of the minimum at its best (lr 0.025), never within 0.01,
+    and blows up from lr 0.04 on ... Adam reaches the minimum (closer than 0.01) at every rate of
+    this grid from about 0.25 to 2.5 ... and never blows up ... the rates 4 and 6.3 end 5 to 6
+    away'; AdaGrad and RMSProp survive much larger rates than gd, with narrower windows."""
+    rates, results = beale_sweep()
+    distance, blew_up = results["gd"]
+    assert distance[~blew_up].min() == pytest.approx(0.043, abs=0.001)
+    assert rates[np.argmin(np.where(blew_up, np.inf, distance))] == pytest.approx(0.025, abs=0.001)
+    assert rates[blew_up].min() == pytest.approx(0.04, abs=0.001)
+    distance, blew_up = results["adam"]
+    close = rates[distance < 0.01]
+    assert not blew_up.any()
+    assert close.min() == pytest.approx(0.25, abs=0.01)
+    assert close.max() == pytest.approx(2.5, abs=0.02)
+    assert np.all(distance[(rates > 0.2) & (rates < 3)] < 0.01)
+    far = distance[(rates > 3) & (rates < 7)]
+    assert np.all((far > 4.5) & (far < 6))
+    for name in ("adagrad", "rmsprop"):
+        distance, blew_up = results[name]
+        assert 0 < (distance < 0.01).sum() < len(close)
+        assert rates[~blew_up].max() > 10 * 0.04 or not blew_up.any()
+
+
+def beale_explorer(explorers) -> Explorer:
+    """Section 7's Explorer."""
+    return explorers(
+        "beale",
+        optimizers=("gd", "adagrad", "rmsprop", "adam"),
+        lr={"gd": 0.002, "adagrad": 0.5, "rmsprop": 0.01, "adam": 0.1},
+        steps=300,
+        controls=("surface", "tune", "lr", "beta2", "steps", "step", "reset"),
+    )
+
+
+def test_lesson_4_exercise_1_gds_first_step(explorers):
+    """'(1, 1.5) - 0.04 x (34.5, 92.5) = (-0.38, -2.2) ... to a loss of 57.7, higher than the start
+    ... it lands at about (6.6, 0.9), off the map (which ends at 4.5), and the table says diverged
+    at step 5. At lr 0.025 the first step lands at (0.14, -0.81), at a loss of 12.2 ... end 0.04
+    from the minimum ... The curvature at the start would allow only 2/λmax ~ 0.007'."""
+    ex = beale_explorer(explorers)
+    np.testing.assert_allclose(ex.surface.grad(ex.surface.start), [34.5, 92.5])
+    assert ex.surface(ex.surface.start) == pytest.approx(41.25)
+    ex.set(tune="gd", lr=0.04, step=1)
+    np.testing.assert_allclose(ex.run.path[0, 1], [-0.38, -2.2], atol=1e-9)
+    assert "● gd 57.72 " in plain(ex.readout.value)
+    np.testing.assert_allclose(ex.run.path[0, 2], [6.6, 0.9], atol=0.05)
+    assert ex.surface.bounds[0][1] == 4.5
+    assert "diverged at step 5" in readout_row(ex, "gd")
+    ex.set(lr=0.025)
+    np.testing.assert_allclose(ex.run.path[0, 1], [0.14, -0.81], atol=0.005)
+    assert ex.run.loss[0, 1] == pytest.approx(12.2, abs=0.05)
+    assert ex.surface.nearest_minimum(ex.run.final)[1][0] == pytest.approx(0.04, abs=0.005)
+    start = local_quadratic(ex.surface, ex.surface.start)
+    assert start.stable_rate == pytest.approx(0.007, abs=0.0005)
+
+
+def test_lesson_4_exercise_2_adams_first_step(explorers):
+    """'At lr 1 the first step is exactly (-1, -1), from (1, 1.5) to (0, 0.5) ... It goes on to
+    converge (230 steps). At lr 3 the first step lands at (-2, -1.5) ... converges there too
+    (211 steps) ... At 2.5 Adam ends 2.8 from the minimum, at 2.6 about 15 away, and at 2.8 it
+    converges in 125 steps.'"""
+    ex = beale_explorer(explorers)
+    ex.set(tune="adam", lr=1.0, step=1)
+    np.testing.assert_allclose(ex.run.path[3, 1], [0, 0.5], atol=1e-9)
+    assert readout_row(ex, "adam").endswith("converged in 230 steps")
+    ex.set(lr=3.0)
+    np.testing.assert_allclose(ex.run.path[3, 1], [-2, -1.5], atol=1e-9)
+    assert readout_row(ex, "adam").endswith("converged in 211 steps")
+    ex.set(lr=2.5)
+    assert " 2.81 not converged" in readout_row(ex, "adam")
+    ex.set(lr=2.6)
+    assert " 15 not converged" in readout_row(ex, "adam")
+    ex.set(lr=2.8)
+    assert readout_row(ex, "adam").endswith("converged in 125 steps")
+
+
+def test_lesson_4_exercise_3_how_long_adam_remembers(explorers):
+    """'Closer: about 0.003 from the minimum instead of 0.06, and the table now says
+    converged.'"""
+    ex = beale_explorer(explorers)
+    ex.set(tune="adam", lr=0.1)
+    assert " 0.0602 near a minimum, still moving" in readout_row(ex, "adam")
+    ex.set(beta2=0.9)
+    assert re.search(r" 0\.00312 converged in \d+ steps", readout_row(ex, "adam"))
+
+
+def test_lesson_4_exercise_4_off_the_plateau(explorers):
+    """'the readout lists gd's 1 and Adam's 0.1 ... the gradient is only about 0.0003, almost all of
+    it in x ... 300 x 1 x 0.0003 ~ 0.09, so from x = -2 to about -1.91. It ends at -1.89 ... At
+    step 10 it is at x = -1.06, and at step 11 past the edge ... AdaGrad, RMSProp and Adam all
+    then stop in the dip in front of the ridge, at about (0.79, 0)'."""
+    ex = beale_explorer(explorers)
+    ex.set(surface="plateau_ridge")
+    assert readout_row(ex, "gd").startswith("■ gd 1 ")
+    assert readout_row(ex, "adam").startswith("■ adam 0.1 ")
+    g = ex.surface.grad(ex.surface.start)
+    assert np.linalg.norm(g) == pytest.approx(0.0003, abs=0.00001) and abs(g[1]) < 0.01 * abs(g[0])
+    assert ex.run.final[0, 0] == pytest.approx(-1.89, abs=0.005)
+    x = ex.run.path[3, :, 0]
+    assert x[10] == pytest.approx(-1.06, abs=0.005) and x[11] > -1 and np.all(x[:11] < -1)
+    np.testing.assert_allclose(ex.run.final[1:], [[0.79, 0]] * 3, atol=0.01)
