@@ -119,22 +119,31 @@ class ControlPanel:
         self._links = [
             # The slider first: a link copies its first widget's value to the second when the
             # browser makes it, and the step shown must stay as set, not jump to play's 0.
+            # (Their maxima are both written from the state: a link on max lost the slider's.)
             widgets.jslink((self.controls["step"], "value"), (self.controls["play"], "value")),
-            widgets.jslink((self.controls["step"], "max"), (self.controls["play"], "max")),
         ]
         inspect = [name for name, spec in CONTROLS.items() if spec.column == "inspect"]
-        widths = {"play": "auto", "step": "40%", "arrows": "auto", "curvature": "auto"}
         for name in inspect:
-            self.controls[name].layout.width = widths.get(name, "auto")
-            self.controls[name].layout.margin = "0 12px 0 0"
+            self.controls[name].layout.width = "55%" if name == "step" else "auto"
+            self.controls[name].layout.margin = "0 14px 0 0"
+        self.controls["arrows"].placeholder = "+ gradient, update, velocity"
         self.arrows_row = widgets.HBox(
             [widgets.Label("arrows", layout=widgets.Layout(min_width="48px")),
              self.controls["arrows"]]
         )  # fmt: skip
-        self.inspect_row = widgets.HBox(
-            [self.arrows_row if name == "arrows" else self.controls[name] for name in inspect],
-            layout=widgets.Layout(align_items="center"),
-        )
+        # Two rows: the step and what is drawn at it; then the views that can be switched on.
+        stepping = ("play", "step", "arrows")
+        self.inspect_rows = [
+            widgets.HBox(
+                [
+                    self.arrows_row if n == "arrows" else self.controls[n]
+                    for n in inspect
+                    if (n in stepping) == first
+                ],
+                layout=widgets.Layout(align_items="center"),
+            )  # fmt: skip
+            for first in (True, False)
+        ]
         self.optimizers_row = widgets.HBox(
             [
                 widgets.Label("optimizers", layout=widgets.Layout(min_width="80px")),
@@ -163,7 +172,7 @@ class ControlPanel:
             )
             for column in ("what", "hyper", "more")
         }
-        self.box = widgets.VBox([widgets.HBox(list(self.columns.values())), self.inspect_row])
+        self.box = widgets.VBox([widgets.HBox(list(self.columns.values())), *self.inspect_rows])
 
     @contextmanager
     def quiet(self):
@@ -245,7 +254,7 @@ class ControlPanel:
                 self.messages["expression"].layout.display = self.controls[
                     "expression"
                 ].layout.display
-                for column in [*self.columns.values(), self.inspect_row]:
+                for column in [*self.columns.values(), *self.inspect_rows]:
                     visible = any(w.layout.display != "none" for w in column.children)
                     column.layout.display = None if visible else "none"
                 self._shown = shown
