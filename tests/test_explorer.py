@@ -5,7 +5,9 @@ Everything is read through public names: ``ex.state``, ``ex.run``, ``ex.controls
 """
 
 import asyncio
+import base64
 import gc
+import io
 import subprocess
 import sys
 import warnings
@@ -693,6 +695,12 @@ def test_static_html_export_shows_the_last_frame(tmp_path):
     body, _ = HTMLExporter().from_notebook_node(nb)
     page = body.split("<main>", 1)[1]
     assert 'src="data:image/png;base64,' in page.split("jp-OutputArea-output", 1)[1]
+    # The picture is the drawn frame, the path included: not the blank figure a kernel has
+    # before its event loop draws the first frame.
+    png = next(o for o in nb.cells[0].outputs if "image/png" in o.get("data", {}))
+    pixels = plt.imread(io.BytesIO(base64.b64decode(png["data"]["image/png"])))[..., :3]
+    gd_blue = np.array([0x00, 0x72, 0xB2]) / 255
+    assert (np.abs(pixels - gd_blue).max(axis=-1) < 0.02).sum() > 50
 
 
 def test_initial_noise_above_the_slider_range_is_kept():

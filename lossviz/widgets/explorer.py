@@ -39,7 +39,7 @@ from lossviz.stability_map import stability_map
 from lossviz.surfaces.base import Surface, surface_names
 from lossviz.views import DIVERGED_COLOR, optimizer_colors
 from lossviz.widgets.background import Background
-from lossviz.widgets.canvas import FigureManager, FrameCanvas
+from lossviz.widgets.canvas import FigureManager, FrameCanvas, encode_png
 from lossviz.widgets.control_panel import ControlPanel, close_widgets
 from lossviz.widgets.control_table import (
     CONTROLS,
@@ -450,11 +450,22 @@ class Explorer:
         # (a notebook rendered to static HTML).
         _DisplayedIn.claim(self)
         bundle = self.widget._repr_mimebundle_(**kwargs) or {}
-        buffer = io.BytesIO()
-        self.figure.savefig(buffer, format="png")
-        bundle["image/png"] = b64encode(buffer.getvalue()).decode("ascii")
+        bundle["image/png"] = b64encode(self.picture()).decode("ascii")
         bundle["text/plain"] = repr(self)
         return bundle
+
+    def picture(self) -> bytes:
+        """The figure as the canvas shows it, as PNG bytes: what an exported notebook keeps.
+
+        A frame still waiting for the kernel's event loop is drawn first; the paths and
+        curves, animated artists that ``savefig`` would leave out, are in the picture.
+        """
+        self.loop.run_frame()
+        if self.loop.frame is None:  # nothing drawn yet (the first frame failed)
+            buffer = io.BytesIO()
+            self.figure.savefig(buffer, format="png")
+            return buffer.getvalue()
+        return encode_png(np.asarray(self.canvas.get_renderer().buffer_rgba()))
 
     def __repr__(self) -> str:
         return f"Explorer({self.surface.name!r}, optimizers={self._state.optimizers})"
