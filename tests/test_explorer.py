@@ -752,3 +752,24 @@ def test_frame_png_encoder_round_trips():
     pixels = (rng.integers(0, 256, (37, 53, 4)) * (rng.random((37, 53, 1)) < 0.2)).astype(np.uint8)
     decoded = np.asarray(Image.open(io.BytesIO(encode_png(pixels))).convert("RGBA"))
     np.testing.assert_array_equal(decoded, pixels)
+
+
+def test_set_draws_at_once_where_a_drag_would_coalesce():
+    """In a kernel a slider's burst waits for the event loop; code that calls ``set`` and
+    reads ``run`` or the readout next gets the new frame, not the one before."""
+
+    async def scenario():
+        ex = Explorer("quadratic", optimizers=("gd",), steps=60)
+        ex.coalesce = True  # as inside a kernel
+        try:
+            for lr in (0.05, 0.19, 0.21):
+                ex.set(lr=lr)
+                assert ex.run.optimizers[0].hyper["lr"] == pytest.approx(lr)
+                assert f"{lr:.3g}" in ex.readout.value
+            assert ex.run.diverged[0]  # 0.21 is above 2 / lambda_max = 0.2
+            ex.reset()
+            assert ex.run.optimizers[0].hyper["lr"] == pytest.approx(ex.hyperparameters["gd"]["lr"])
+        finally:
+            ex.close()
+
+    run_in_fresh_loop(scenario())

@@ -414,6 +414,9 @@ class Explorer:
         if "optimizers" in values:
             values["optimizers"] = self._optimizer_labels(values["optimizers"])
         self._commit(self._state, apply_changes(self._state, values, self.catalog))
+        # Code reads the result right after: draw now, not when the kernel's event loop
+        # next turns (a drag's burst still coalesces; this is one call, one frame).
+        self.loop.run_frame()
 
     def reset(self) -> None:
         """Back to how the Explorer was set up (the reset button).
@@ -426,6 +429,7 @@ class Explorer:
         new = reset_state(self._state, self._setup, self.catalog)
         self.panels["map"].reset_view(self._make_frame(self.loop.frame, False))
         self._commit(self._state, new, full=True)
+        self.loop.run_frame()
 
     def close(self) -> None:
         """Close every widget the Explorer made and let go of its figure."""
