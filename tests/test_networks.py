@@ -1,0 +1,192 @@
+"""lossviz.networks: the MLP, data, training, filter-normalised and PCA planes, slices."""
+
+from __future__ import annotations
+
+import autograd.numpy as anp
+import numpy as np
+import pytest
+from autograd import grad, hessian
+
+import lossviz
+from lossviz.networks import (
+    MLP,
+    interpolate,
+    loss_function,
+    noisy_curve,
+    pca_directions,
+    project,
+    random_directions,
+    slice_surface,
+    spirals,
+    train,
+    two_moons,
+)
+
+NET = MLP((2, 6, 5, 1), seed=3)
+DATA = two_moons(n=60, seed=2)
+LOSS = loss_function(NET, DATA.X_train, DATA.y_train, DATA.task)
+
+
+@pytest.mark.parametrize("normalize", ["filter", None])
+def test_filter_normalisation_gives_every_block_its_norm_in_theta(normalize):
+    theta = NET.init()
+    directions = random_directions(NET, theta, seed=5, normalize=normalize)
+    blocks = NET.blocks()
+    for d in directions:
+        d_norms = np.sqrt(np.bincount(blocks, weights=d**2))
+        theta_norms = np.sqrt(np.bincount(blocks, weights=theta**2))
+        assert np.allclose(d_norms, theta_norms) == (normalize == "filter")
+
+
+def test_blocks_are_one_unit_incoming_weights_and_bias():
+    net = MLP((2, 3, 1))
+    theta = np.arange(net.n_params, dtype=float)
+    (W0, b0), (W1, b1) = net.layers(theta)
+    blocks = net.blocks()
+    assert sorted(theta[blocks == 1]) == sorted([W0[0, 1], W0[1, 1], b0[1]])
+    assert sorted(theta[blocks == 3]) == sorted([*W1[:, 0], b1[0]])
+
+
+def test_layers_are_views_of_the_flat_vector_and_predict_is_the_formula():
+    net = MLP((2, 3, 1))
+    theta = np.random.default_rng(0).normal(size=net.n_params)
+    (W0, b0), (W1, b1) = net.layers(theta)
+    X = DATA.X_train[:7]
+    assert np.allclose(net.predict(theta, X), (np.tanh(X @ W0 + b0) @ W1 + b1)[:, 0])
+
+
+def test_batch_evaluation_equals_one_by_one():
+    thetas = np.random.default_rng(1).normal(size=(4, 3, NET.n_params))
+    batched = NET.predict(thetas, DATA.X_train)
+    assert batched.shape == (4, 3, len(DATA.y_train))
+    for index in np.ndindex(4, 3):
+        assert np.allclose(batched[index], NET.predict(thetas[index], DATA.X_train))
+        assert np.isclose(LOSS(thetas)[index], LOSS(thetas[index]))
+
+
+def test_binary_cross_entropy_is_safe_for_large_logits():
+    from lossviz.networks import binary_cross_entropy
+
+    values = binary_cross_entropy(np.array([1e4, -1e4]), np.array([0.0, 1.0]))
+    assert np.isfinite(values) and np.isclose(values, 1e4)
+
+
+@pytest.mark.parametrize("make", [two_moons, spirals, noisy_curve])
+def test_data_sets_are_reproducible_from_their_seed(make):
+    a, b, c = make(seed=4), make(seed=4), make(seed=5)
+    for x, y in zip(a[:4], b[:4], strict=True):
+        assert np.array_equal(x, y)
+    assert not np.array_equal(a.X_train, c.X_train)
+    assert len(a.X_test) > 0 and a.X_train.shape[1] == (1 if a.task == "regression" else 2)
+
+
+@pytest.mark.parametrize(
+    ("name", "lr"),
+    [
+        ("gd", 0.5),
+        ("momentum", 0.2),
+        ("nesterov", 0.2),
+        ("adagrad", 0.1),
+        ("rmsprop", 0.01),
+        ("adam", 0.02),
+    ],
+)
+def test_training_lowers_the_loss_with_every_optimizer(name, lr):
+    run = train(NET, DATA, lossviz.optimizer(name, lr=lr), steps=60)
+    assert run.trajectory.shape == (61, NET.n_params)
+    assert np.array_equal(run.trajectory[0], NET.init())
+    assert run.train_loss[-1] < 0.9 * run.train_loss[0]
+    assert run.test_loss.shape == run.train_accuracy.shape == (61,)
+
+
+def test_training_on_regression_and_mini_batches_is_seeded():
+    data = noisy_curve(n=40)
+    net = MLP((1, 8, 1))
+    a = train(net, data, lossviz.optimizer("adam", lr=0.05), steps=40, batch_size=8, seed=1)
+    b = train(net, data, lossviz.optimizer("adam", lr=0.05), steps=40, batch_size=8, seed=1)
+    assert np.array_equal(a.trajectory, b.trajectory) and a.train_accuracy is None
+    assert a.train_loss[-1] < a.train_loss[0]
+
+
+def test_training_gradient_is_backpropagation_checked_against_finite_differences():
+    theta = NET.init()
+    g = grad(LOSS)(theta)
+    eps = 1e-6
+    for i in (0, 7, NET.n_params - 1):
+        e = np.zeros(NET.n_params)
+        e[i] = eps
+        assert np.isclose(g[i], (LOSS(theta + e) - LOSS(theta - e)) / (2 * eps), atol=1e-7)
+
+
+def test_progress_is_called_to_the_end():
+    calls = []
+    train(NET, DATA, "adam", steps=30, progress=lambda done, total: calls.append((done, total)))
+    assert calls[-1] == (30, 30)
+
+
+def test_slice_centre_value_is_the_loss_at_center():
+    center = NET.init()
+    d1, d2 = random_directions(NET, center)
+    s = slice_surface(LOSS, center, d1, d2)
+    assert np.isclose(s([0.0, 0.0]), LOSS(center))
+    assert np.isclose(s([0.3, -0.2]), LOSS(center + 0.3 * d1 - 0.2 * d2))
+
+
+def test_slice_grid_is_one_batched_evaluation_equal_to_point_by_point():
+    center = NET.init()
+    d1, d2 = random_directions(NET, center)
+    s = slice_surface(LOSS, center, d1, d2)
+    grid = s.grid(7)
+    values = s(grid)
+    assert values.shape == (7, 7)
+    assert np.isclose(values[2, 5], LOSS(center + grid[2, 5, 0] * d1 + grid[2, 5, 1] * d2))
+
+
+def test_slice_gradient_and_hessian_equal_autograd_of_the_composed_function():
+    center = NET.init()
+    d1, d2 = random_directions(NET, center, seed=1)
+
+    def composed(p):
+        return LOSS(center + p[0] * d1 + p[1] * d2)
+
+    s = slice_surface(LOSS, center, d1, d2)
+    points = np.array([[0.0, 0.0], [0.4, -0.3], [-0.7, 0.2]])
+    expected_g = np.array([grad(composed)(p) for p in points])
+    expected_h = np.array([hessian(composed)(p) for p in points])
+    assert np.allclose(s.grad(points), expected_g)
+    assert np.allclose(s.autograd_grad(points), expected_g)
+    assert np.allclose(s.hessian(points), expected_h)
+
+
+def test_descend_runs_on_a_slice_surface():
+    center = NET.init()
+    d1, d2 = random_directions(NET, center)
+    s = slice_surface(LOSS, center, d1, d2)
+    run = lossviz.descend(s, ["adam", "gd"], start=(0.5, 0.5), steps=20)
+    assert run.path.shape == (2, 21, 2) and np.isfinite(run.path).all()
+
+
+def test_a_path_in_a_plane_is_explained_entirely_by_its_pca_plane():
+    rng = np.random.default_rng(0)
+    end, u, v = rng.normal(size=(3, NET.n_params))
+    t = np.linspace(0, 1, 30)[:, None]
+    path = end + (1 - t) * u + np.sin(3 * t) * v * (1 - t)
+    directions, share = pca_directions(path)
+    assert np.isclose(share.sum(), 1.0)
+    assert np.allclose(directions @ directions.T, np.eye(2))
+    coords = project(path, end, *directions)
+    assert np.allclose(end + coords @ directions, path)
+
+
+def test_pca_plane_of_a_training_path_explains_most_of_it():
+    run = train(NET, DATA, lossviz.optimizer("adam", lr=0.02), steps=100)
+    _, share = pca_directions(run.trajectory)
+    assert share[0] >= share[1] and 0.5 < share.sum() <= 1.0
+
+
+def test_interpolate_ends_at_the_two_losses():
+    run = train(NET, DATA, lossviz.optimizer("adam", lr=0.02), steps=30)
+    a, b = run.trajectory[0], run.trajectory[-1]
+    values = interpolate(LOSS, a, b, [0.0, 0.5, 1.0])
+    assert np.allclose(values[[0, 2]], [LOSS(a), LOSS(b)])
+    assert anp.isfinite(values).all()
