@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from lossviz import models, optimizers, schedules
+from lossviz import models, networks, optimizers, schedules
 from lossviz.basins import Basins, basins
 from lossviz.engine import Run, descend
 from lossviz.optimizers import Optimizer, optimizer, optimizer_names
@@ -42,6 +42,7 @@ __all__ = [
     "basins",
     "descend",
     "models",
+    "networks",
     "optimizer",
     "optimizer_names",
     "optimizers",

@@ -190,3 +190,28 @@ def test_interpolate_ends_at_the_two_losses():
     values = interpolate(LOSS, a, b, [0.0, 0.5, 1.0])
     assert np.allclose(values[[0, 2]], [LOSS(a), LOSS(b)])
     assert anp.isfinite(values).all()
+
+
+def test_static_views_draw_the_slice_path_and_the_line():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    from lossviz.views.slices import draw_interpolation, draw_slice
+
+    run = train(NET, DATA, lossviz.optimizer("adam", lr=0.02), steps=40)
+    directions, _ = pca_directions(run.trajectory)
+    end = run.trajectory[-1]
+    path = project(run.trajectory, end, *directions)
+    s = slice_surface(LOSS, end, *directions, bounds=((-3, 3), (-3, 3)))
+    fig = Figure()
+    left, right = fig.subplots(1, 2)
+    artists = draw_slice(left, s, path, resolution=9)
+    assert np.allclose(artists.path.get_xydata(), path)
+    assert np.allclose(artists.start.get_xydata(), path[:1])
+    alphas = np.linspace(-0.5, 1.5, 9)
+    lines = draw_interpolation(
+        right, alphas, {"training": interpolate(LOSS, run.trajectory[0], end, alphas)}
+    )
+    assert np.allclose(lines[0].get_xdata(), alphas)
