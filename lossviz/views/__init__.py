@@ -39,6 +39,13 @@ from lossviz.views.schedule_preview import (
     update_schedule_preview,
 )
 from lossviz.views.shared_levels import draw_runs_same_levels, shared_levels
+from lossviz.views.slices import (
+    SliceArtists,
+    draw_interpolation,
+    draw_slice,
+    update_interpolation,
+    update_slice_path,
+)
 from lossviz.views.stability_map import (
     StabilityMapArtists,
     draw_stability_map,
@@ -62,6 +69,7 @@ __all__ = [
     "PathArtists",
     "RunArtists",
     "ScheduleArtists",
+    "SliceArtists",
     "StabilityMapArtists",
     "StepArtists",
     "StepSizeArtists",
@@ -76,6 +84,7 @@ __all__ = [
     "draw_cloud",
     "draw_cloud_loss",
     "draw_critical_points",
+    "draw_interpolation",
     "draw_loss_curves",
     "draw_model_fit",
     "draw_paths",
@@ -83,6 +92,7 @@ __all__ = [
     "draw_run_loss",
     "draw_runs_same_levels",
     "draw_schedule_preview",
+    "draw_slice",
     "draw_stability_map",
     "draw_starts",
     "draw_step",
@@ -99,11 +109,13 @@ __all__ = [
     "surface_grid",
     "update_basin_layer",
     "update_current_pair",
+    "update_interpolation",
     "update_loss_curves",
     "update_model_fit",
     "update_paths",
     "update_paths_3d",
     "update_schedule_preview",
+    "update_slice_path",
     "update_stability_map",
     "update_step",
 ]
