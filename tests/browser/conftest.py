@@ -1,6 +1,8 @@
-"""Fixtures for tests that drive Debian's Chromium against local JupyterLab and Voila servers.
+"""Fixtures for tests that drive Debian's Chromium against local JupyterLab, Notebook 7 and
+Voila servers.
 
-One JupyterLab server, one Voila server and one browser serve the whole session; each test
+One JupyterLab server, one Notebook 7 server, one Voila server and one browser serve the
+whole session (each server starts when a test first asks for it); each test
 gets a fresh browser context (``page``). Servers serve a temporary copy of ``notebooks/``
 to which the harness demo notebook (``jupyter_harness.DEMO_NOTEBOOK``) is added. The
 helpers that drive pages are in ``jupyter_harness``; a test of a lesson reads::
@@ -19,13 +21,18 @@ helpers that drive pages are in ``jupyter_harness``; a test of a lesson reads::
         harness.press_key(harness.find_slider(page, "learning rate"), "ArrowRight")
         harness.wait_canvas_change(canvas, before)
 
-For Voila, ``harness.open_voila(page, voila, "01_tour.ipynb")`` replaces the first two
-lines. To click a point of a map, ``harness.click_canvas(canvas, *harness.figure_fraction(
-(x, y), ax_bounds, xlim, ylim))``.
+For Notebook 7, the fixture ``notebook7`` replaces ``jupyterlab`` (``open_notebook`` opens
+``/notebooks/01_tour.ipynb`` there), and a new student's ``harness.run_all_from_menu(page)``
+can replace the restart; there an arrow key on a focused slider runs Notebook 7's own
+shortcut (the next heading) before the slider sees it, so sliders are dragged with
+``harness.drag_slider(handle)``. For Voila, ``harness.open_voila(page, voila, "01_tour.ipynb")``
+replaces the first two lines. To click a point of a map, ``harness.click_canvas(canvas,
+*harness.figure_fraction((x, y), ax_bounds, xlim, ylim))``.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import sys
 import tempfile
@@ -100,6 +107,19 @@ def notebooks_dir(tmp_path_factory) -> Path:
 def jupyterlab(notebooks_dir, tmp_path_factory):
     """A JupyterLab server on 127.0.0.1 serving ``notebooks_dir``, with this venv's kernel."""
     server = harness.start_jupyterlab(notebooks_dir, tmp_path_factory.mktemp("jupyterlab-home"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def notebook7(notebooks_dir, tmp_path_factory):
+    """A Notebook 7 server (``jupyter notebook``) on 127.0.0.1 serving ``notebooks_dir``.
+
+    Skips without the ``notebook`` package, except in CI (``CI`` set), where it fails.
+    """
+    if importlib.util.find_spec("notebook") is None:
+        missing_tool("notebook is not installed: pip install -e '.[test]'")
+    server = harness.start_notebook7(notebooks_dir, tmp_path_factory.mktemp("notebook7-home"))
     yield server
     server.stop()
 

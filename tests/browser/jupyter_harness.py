@@ -6,15 +6,19 @@ a module jupyter_core installs.)
 
 Helpers, by group:
 
-- servers: :func:`isolated_env`, :func:`start_jupyterlab`, :func:`start_voila` return a
-  :class:`Server` whose :meth:`Server.stop` ends its process group by id;
+- servers: :func:`isolated_env`, :func:`start_jupyterlab`, :func:`start_notebook7`,
+  :func:`start_voila` return a :class:`Server` whose :meth:`Server.stop` ends its process
+  group by id;
 - browser: :func:`find_chromium`, :func:`launch_chromium`, :func:`new_local_page` (a page
   that can reach nothing but this machine);
-- pages: :func:`open_notebook`, :func:`wait_kernel_idle`, :func:`restart_and_run_all`,
-  :func:`open_voila`, :func:`error_outputs`, :func:`assert_no_errors`, :func:`output_texts`;
-- widgets: :func:`find_slider`, :func:`slider_readout`, :func:`press_key`,
-  :func:`find_canvas`, :func:`canvas_state`, :func:`wait_canvas_change`,
-  :func:`click_canvas`, :func:`figure_fraction`;
+- pages: :func:`open_notebook` (JupyterLab or Notebook 7), :func:`wait_kernel_idle`,
+  :func:`restart_and_run_all`, :func:`run_all_from_menu`, :func:`open_voila`,
+  :func:`error_outputs`, :func:`assert_no_errors`, :func:`output_texts`,
+  :func:`page_errors`;
+- widgets: :func:`find_slider`, :func:`slider_near`, :func:`slider_readout`,
+  :func:`press_key`, :func:`scroll_into_view`, :func:`drag_slider`, :func:`find_canvas`,
+  :func:`find_explorer_canvas`, :func:`canvas_state`, :func:`wait_canvas_settled`,
+  :func:`wait_canvas_change`, :func:`click_canvas`, :func:`figure_fraction`;
 - notebooks: :func:`write_notebook`, :func:`prepare_notebooks` and the demo notebook
   (:data:`DEMO_NOTEBOOK`: a log slider redraws a line, a click moves a marker).
 """
@@ -171,6 +175,33 @@ def start_jupyterlab(root_dir: Path, home: Path, timeout: float = SERVER_START_T
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         argv.append("--allow-root")
     return _start("jupyterlab", argv, port, token, home, f"/api/status?token={token}", timeout)
+
+
+def start_notebook7(root_dir: Path, home: Path, timeout: float = SERVER_START_TIMEOUT) -> Server:
+    """Start Notebook 7 (``python -m jupyter notebook``) serving ``root_dir`` on 127.0.0.1.
+
+    A notebook's page is ``/notebooks/<path>``: one document, in Notebook 7's own
+    front end (built from JupyterLab's components, so ``window.jupyterapp``, exposed here,
+    takes the same commands). The JupyterLab server extension loads in the same server:
+    the ``LabApp`` options keep it from looking for news, updates or extensions.
+    """
+    port, token = free_port(), secrets.token_hex(16)
+    argv = [
+        sys.executable, "-m", "jupyter", "notebook",
+        "--no-browser",
+        "--ServerApp.ip=127.0.0.1",
+        f"--ServerApp.port={port}",
+        "--ServerApp.port_retries=0",
+        f"--IdentityProvider.token={token}",
+        f"--ServerApp.root_dir={root_dir}",
+        "--JupyterNotebookApp.expose_app_in_browser=True",
+        "--LabApp.news_url=None",
+        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        "--LabApp.extension_manager=readonly",
+    ]  # fmt: skip
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        argv.append("--allow-root")
+    return _start("notebook7", argv, port, token, home, f"/api/status?token={token}", timeout)
 
 
 def start_voila(
@@ -359,13 +390,19 @@ _CURRENT_KERNEL_JS = """() => {
 
 
 def open_notebook(page, server: Server, path: str, timeout: float = KERNEL_TIMEOUT_MS) -> None:
-    """Open ``path`` (relative to the server's root) in JupyterLab and wait for an idle kernel.
+    """Open ``path`` (relative to the server's root) and wait for an idle kernel.
 
-    Needs the server from :func:`start_jupyterlab`, which exposes ``window.jupyterapp``.
-    ``?reset`` drops the workspace a previous page of the same server saved, so every page
-    starts with this one notebook open.
+    In JupyterLab (a server from :func:`start_jupyterlab`) ``?reset`` drops the workspace
+    a previous page of the same server saved, so every page starts with this one notebook
+    open; in Notebook 7 (:func:`start_notebook7`) the page is the notebook alone, at
+    ``/notebooks/<path>``, the address ``jupyter notebook`` opens. Both servers expose
+    ``window.jupyterapp``.
     """
-    page.goto(server.url(f"lab/tree/{path}", reset=""), wait_until="domcontentloaded")
+    if server.name == "notebook7":
+        url = server.url(f"notebooks/{path}")
+    else:
+        url = server.url(f"lab/tree/{path}", reset="")
+    page.goto(url, wait_until="domcontentloaded")
     page.locator(".jp-NotebookPanel").first.wait_for(timeout=timeout)
     # A notebook without kernelspec metadata asks which kernel to start: take the default.
     outcome = page.wait_for_function(
@@ -413,6 +450,47 @@ def restart_and_run_all(page, timeout: float = RUN_ALL_TIMEOUT_MS) -> bool:
     result = page.evaluate("() => window.__harnessRunAll")
     if "error" in result:
         raise RuntimeError(f"notebook:restart-run-all failed: {result['error']}")
+    page.wait_for_function(
+        """() => ![...document.querySelectorAll('.jp-NotebookPanel .jp-InputArea-prompt')]
+            .some((prompt) => prompt.textContent.includes('*'))""",
+        timeout=timeout,
+    )
+    wait_kernel_idle(page, timeout)
+    return result["ok"]
+
+
+def run_all_from_menu(page, timeout: float = RUN_ALL_TIMEOUT_MS) -> bool:
+    """Run every cell as a new student does: a click on the menu bar's Run, then on
+    Run All Cells (the same menu in JupyterLab and Notebook 7), in the kernel as it is.
+
+    The clicks are a person's; the page is only watched: the promise of the command the
+    menu item runs (``notebook:run-all-cells``, settled once the last cell has run) is
+    picked up from the command registry's ``commandExecuted`` signal. Then waits until no
+    prompt shows ``[*]`` and the kernel is idle. Returns False if a cell raised (the run
+    stops there); the error itself is listed by :func:`assert_no_errors`.
+    """
+    page.evaluate(
+        """() => {
+            window.__harnessRunAll = undefined;
+            const commands = window.jupyterapp.commands;
+            const watch = (_, executed) => {
+                if (executed.id !== 'notebook:run-all-cells') return;
+                commands.commandExecuted.disconnect(watch);
+                Promise.resolve(executed.result).then(
+                    (ok) => { window.__harnessRunAll = {ok: ok !== false}; },
+                    (error) => { window.__harnessRunAll = {error: String(error)}; },
+                );
+            };
+            commands.commandExecuted.connect(watch);
+        }"""
+    )
+    page.locator(".lm-MenuBar-item", has_text=re.compile(r"^\s*Run\s*$")).click()
+    item = page.locator(".lm-Menu .lm-Menu-item", has_text=re.compile(r"^\s*Run All Cells"))
+    item.first.click()
+    page.wait_for_function("() => window.__harnessRunAll !== undefined", timeout=timeout)
+    result = page.evaluate("() => window.__harnessRunAll")
+    if "error" in result:
+        raise RuntimeError(f"Run All Cells failed: {result['error']}")
     page.wait_for_function(
         """() => ![...document.querySelectorAll('.jp-NotebookPanel .jp-InputArea-prompt')]
             .some((prompt) => prompt.textContent.includes('*'))""",
@@ -480,6 +558,16 @@ def assert_no_errors(page, allow: tuple[str, ...] = ()) -> None:
         raise AssertionError(f"{len(errors)} error output(s) in the page:\n{listing}")
 
 
+def page_errors(page, allow: tuple[str, ...] = ()) -> list[str]:
+    """The page's uncaught errors so far (from :func:`new_local_page`'s record), except
+    those containing a string in ``allow``."""
+    return [
+        text.removeprefix("pageerror: ")
+        for text in page.console_errors
+        if text.startswith("pageerror: ") and not any(a in text for a in allow)
+    ]
+
+
 def output_texts(page) -> list[str]:
     """Texts of the page's plain-text outputs (``print`` and ``text/plain`` results)."""
     return page.evaluate(
@@ -509,6 +597,28 @@ def find_slider(page, description: str | None = None, timeout: float = 30_000):
     return handle
 
 
+def slider_near(canvas, description: str | None = None, timeout: float = 30_000):
+    """Keyboard handle of a slider in the same widget as ``canvas`` (from :func:`find_canvas`).
+
+    The widget is the canvas's nearest ancestor holding a visible slider: for an Explorer,
+    its own controls. ``description`` picks the slider by label as in :func:`find_slider`;
+    if no slider there has that label, the widget's first slider is taken.
+    """
+    page = canvas.page
+    widget = canvas.locator(
+        "xpath=ancestor::*[.//*[contains(concat(' ', @class, ' '), ' widget-slider ')]][1]"
+    )
+    sliders = widget.locator(".widget-slider:visible")
+    if description is not None:
+        named = sliders.filter(
+            has=page.locator(".widget-label", has_text=_ignore_case(description))
+        )
+        sliders = named if named.count() else sliders
+    handle = sliders.first.locator("[role=slider]").first
+    handle.wait_for(timeout=timeout)
+    return handle
+
+
 def _ignore_case(text: str) -> re.Pattern:
     return re.compile(re.escape(text), re.IGNORECASE)
 
@@ -525,16 +635,102 @@ def press_key(handle, key: str = "ArrowRight") -> None:
     handle.press(key)
 
 
-def find_canvas(page, index: int = 0, timeout: float = 30_000):
+def scroll_into_view(locator, timeout: float = 15_000, interval: float = 0.1) -> dict:
+    """Scroll ``locator`` into the viewport and wait until it stays there; return its box.
+
+    Notebook 7 (its windowing mode ``contentVisibility``) lays out cells out of view lazily:
+    cells scrolled past take their real height and move what is below, so one scroll can
+    leave an element outside the viewport, and a box read right after it can be stale.
+    Scrolls again until the element's box is inside the viewport and the same on three
+    polls ``interval`` seconds apart.
+    """
+    page = locator.page
+    deadline = time.monotonic() + timeout / 1000
+    last, same = None, 0
+    while True:
+        locator.scroll_into_view_if_needed(timeout=timeout)
+        box = locator.bounding_box()
+        view = page.viewport_size or page.evaluate(
+            "() => ({width: window.innerWidth, height: window.innerHeight})"
+        )
+        inside = box is not None and (
+            box["x"] >= 0 and box["y"] >= 0
+            and box["x"] + box["width"] <= view["width"]
+            and box["y"] + box["height"] <= view["height"]
+        )  # fmt: skip
+        same = same + 1 if inside and box == last else 0
+        if same >= 2:
+            return box
+        if time.monotonic() > deadline:
+            raise AssertionError(f"could not keep the element in view: box {box}, view {view}")
+        last = box
+        time.sleep(interval)
+
+
+def drag_slider(handle, fraction: float = 0.15) -> None:
+    """Drag a slider's handle by ``fraction`` of its track with the mouse, as a person does:
+    press on the handle, move in steps, release.
+
+    The drag goes towards the middle of the track (from ``aria-valuenow`` within
+    ``aria-valuemin``..``aria-valuemax``), so it never pushes against an end. The track is
+    ipywidgets' noUiSlider (``.noUi-target``).
+    """
+    box = scroll_into_view(handle)
+    low, value, high = (
+        float(handle.get_attribute(f"aria-value{name}")) for name in ("min", "now", "max")
+    )
+    track = handle.locator("xpath=ancestor::*[contains(@class, 'noUi-target')][1]").bounding_box()
+    if track is None:
+        raise AssertionError("the slider's track is not displayed")
+    vertical = track["height"] > track["width"]
+    length = fraction * (track["height"] if vertical else track["width"])
+    towards_high = value <= (low + high) / 2
+    # noUiSlider puts the high end of a vertical slider at the top.
+    dx, dy = (0, -length if towards_high else length) if vertical else (
+        length if towards_high else -length, 0
+    )
+    mouse = handle.page.mouse
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    mouse.move(x, y)
+    mouse.down()
+    mouse.move(x + dx, y + dy, steps=8)
+    mouse.up()
+
+
+def wait_canvas_settled(canvas, quiet: float = 1.5, timeout: float = 30_000) -> dict:
+    """Wait until the canvas's pixels have stayed the same for ``quiet`` seconds; return its
+    state. A figure can arrive in several frames (ipympl sends the first draw, then a
+    redraw at the size the page gave it): a state read before they are in would change
+    without anyone touching a control."""
+    deadline = time.monotonic() + timeout / 1000
+    state = canvas_state(canvas)
+    since = time.monotonic()
+    while True:
+        time.sleep(0.1)
+        now = canvas_state(canvas)
+        if now["hash"] != state["hash"]:
+            state, since = now, time.monotonic()
+        elif time.monotonic() - since >= quiet:
+            return state
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the canvas was still changing after {timeout / 1000:.0f} s")
+
+
+def find_canvas(page, index: int = 0, timeout: float = 30_000, within: str | None = None):
     """Locator of the image canvas of the ``index``-th ipympl figure on the page.
 
     ipympl 0.10 stacks two canvases in ``.jupyter-matplotlib-canvas-div``: the first holds
     the figure's pixels, the second (on top) draws the rubber band and receives the mouse.
-    Waits until the figure has been drawn at least once.
+    Waits until the figure has been drawn at least once. ``within`` (a CSS selector) counts
+    only the figures inside such elements: ``within=EXPLORER`` finds Explorers' maps, not
+    a lesson's other interactive figures (see :func:`find_explorer_canvas`).
     """
     from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
-    canvas = page.locator(".jupyter-matplotlib-canvas-div").nth(index).locator("canvas").first
+    figures = f"{within} .jupyter-matplotlib-canvas-div" if within else (
+        ".jupyter-matplotlib-canvas-div"
+    )
+    canvas = page.locator(figures).nth(index).locator("canvas").first
     try:
         canvas.wait_for(timeout=timeout)
         page.wait_for_function(
@@ -553,6 +749,15 @@ def find_canvas(page, index: int = 0, timeout: float = 30_000):
             f"on the page: {sizes}; console errors: {getattr(page, 'console_errors', '?')}"
         ) from None
     return canvas
+
+
+# The CSS class of an Explorer's widget (lossviz.widgets.explorer): its figure and controls.
+EXPLORER = ".lossviz-explorer"
+
+
+def find_explorer_canvas(page, index: int = 0, timeout: float = 30_000):
+    """Locator of the ``index``-th Explorer's figure canvas, once drawn (:func:`find_canvas`)."""
+    return find_canvas(page, index, timeout, within=EXPLORER)
 
 
 # FNV-1a over every pixel, plus the count of pixels that are neither transparent nor white.
