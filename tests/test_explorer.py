@@ -78,7 +78,7 @@ def test_initial_frame_matches_descend(ex):
     assert [line.get_label() for line in paths_layer(ex).paths.lines] == [
         "gd", "momentum", "adam"]
     assert ex.panels["map"].ax.get_xlim() == ex.surface.bounds[0]
-    assert set(ex.panels) == {"map", "loss", "schedule", "fit", "stability"}
+    assert set(ex.panels) == {"map", "loss", "schedule", "fit", "stability", "map3d"}
 
 
 def test_all_mode_shows_one_factor_on_every_rate(ex):

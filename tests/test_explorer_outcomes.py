@@ -4,6 +4,7 @@ basin layer, and their computation off the event loop."""
 import asyncio
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from types import SimpleNamespace
 
 import numpy as np
@@ -135,7 +136,9 @@ def test_background_runs_in_a_thread_and_drops_stale_results():
                           lambda r, i, n: results.append(r), progress.append, "map")  # fmt: skip
         await asyncio.sleep(2.0)
 
-    asyncio.run(main())
+    # In a thread: a session may already run a loop in this one (playwright's).
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, main()).result()
     background.close()
     assert results == ["new 1", "new 2"]
     assert threads and all(name.startswith("lossviz") for name in threads)
