@@ -20,7 +20,10 @@ from lossviz.surfaces import Surface, surface, surface_names
 
 __version__ = "0.1.0"
 
-_LAZY = {"Explorer": "lossviz.widgets.explorer"}
+_LAZY = {
+    "Explorer": "lossviz.widgets.explorer",
+    "NetworkExplorer": "lossviz.widgets.network_explorer",
+}
 
 
 def __getattr__(name: str) -> Any:
@@ -35,6 +38,7 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "Basins",
     "Explorer",
+    "NetworkExplorer",
     "Optimizer",
     "Run",
     "StabilityMap",

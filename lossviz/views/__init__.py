@@ -43,6 +43,7 @@ from lossviz.views.slices import (
     SliceArtists,
     draw_interpolation,
     draw_slice,
+    draw_slice_values,
     update_interpolation,
     update_slice_path,
 )
@@ -93,6 +94,7 @@ __all__ = [
     "draw_runs_same_levels",
     "draw_schedule_preview",
     "draw_slice",
+    "draw_slice_values",
     "draw_stability_map",
     "draw_starts",
     "draw_step",

@@ -10,11 +10,12 @@ from dataclasses import dataclass
 
 import numpy as np
 from matplotlib.axes import Axes
+from matplotlib.colors import BoundaryNorm
 from matplotlib.lines import Line2D
 from numpy.typing import ArrayLike
 
 from lossviz.surfaces.base import Surface
-from lossviz.views.contour import SurfaceArtists, draw_surface
+from lossviz.views.contour import CMAP, SurfaceArtists, draw_surface
 from lossviz.views.paths import START_STYLE
 
 PATH_COLOR = "#d62728"
@@ -44,6 +45,49 @@ def draw_slice(
     (start,) = ax.plot([], [], **START_STYLE)
     (end,) = ax.plot([], [], "o", color=PATH_COLOR, markersize=6, zorder=6)
     artists = SliceArtists(contour, line, start, end)
+    update_slice_path(artists, np.empty((0, 2)) if path is None else path)
+    return artists
+
+
+def draw_slice_values(
+    ax: Axes,
+    grid: ArrayLike,
+    values: ArrayLike,
+    levels: ArrayLike,
+    path: ArrayLike | None = None,
+    labels: tuple[str, str] = ("a", "b"),
+) -> SliceArtists:
+    """Draw slice losses already computed, on given contour levels, with a path.
+
+    ``grid`` (r, r, 2) holds the plane coordinates ``(a, b)`` and ``values`` (r, r)
+    the loss there, e.g. from ``slice_surface(...)(grid)``: computing them is the
+    costly part, so two maps (training and held-out loss) can be computed once
+    and drawn on one set of ``levels`` (n,), from
+    `lossviz.views.contour.contour_levels` over both, so that the same loss has the
+    same shade on both. Lighter is lower, as in `draw_surface`; the trained weights
+    (the plane's centre) are the path's end, a filled dot.
+    """
+    grid = np.asarray(grid, dtype=np.float64)
+    levels = np.asarray(levels, dtype=np.float64)
+    values = np.asarray(values, dtype=np.float64)
+    z = np.clip(np.where(np.isfinite(values), values, levels[-1]), levels[0], levels[-1])
+    x, y = grid[..., 0], grid[..., 1]
+    filled = ax.contourf(x, y, z, levels=levels, cmap=CMAP, norm=BoundaryNorm(levels, CMAP.N))
+    lines = ax.contour(
+        x, y, z, levels=levels, colors="#555555", linewidths=0.5, alpha=0.5,
+        negative_linestyles="solid",
+    )  # fmt: skip
+    (line,) = ax.plot([], [], color=PATH_COLOR, linewidth=1.8, label="training path", zorder=5)
+    (start,) = ax.plot([], [], **START_STYLE)
+    (end,) = ax.plot([], [], "o", color=PATH_COLOR, markersize=6, zorder=6)
+    ax.set_xlim(float(x.min()), float(x.max()))
+    ax.set_ylim(float(y.min()), float(y.max()))
+    ax.set_xlabel(labels[0])
+    ax.set_ylabel(labels[1])
+    logarithmic = bool(len(levels) > 2 and not np.allclose(np.diff(levels), np.diff(levels)[0]))
+    (no_minima,) = ax.plot([], [])  # a slice has no known minima
+    contours = SurfaceArtists(filled, lines, no_minima, levels, logarithmic)
+    artists = SliceArtists(contours, line, start, end)
     update_slice_path(artists, np.empty((0, 2)) if path is None else path)
     return artists
 

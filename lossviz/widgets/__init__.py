@@ -11,7 +11,9 @@ The Explorer is built from parts a newcomer finds by file name:
 * ``frames.py``: the frame loop (coalesce, recompute, blit, redraw);
 * ``layout.py``, ``readout.py``, ``canvas.py``: where panels sit, the table under
   the figure, the ipympl canvas;
-* ``explorer.py``: the Explorer, which wires them together.
+* ``explorer.py``: the Explorer, which wires them together;
+* ``network_state.py``, ``panels/network.py``, ``network_explorer.py``: the network
+  explorer (train a small network, see its loss in slices), built the same way.
 """
 
 from typing import Any
@@ -24,7 +26,11 @@ def __getattr__(name: str) -> Any:
         from lossviz.widgets.explorer import Explorer
 
         return Explorer
+    if name == "NetworkExplorer":
+        from lossviz.widgets.network_explorer import NetworkExplorer
+
+        return NetworkExplorer
     raise AttributeError(f"module 'lossviz.widgets' has no attribute {name!r}")
 
 
-__all__ = ["Explorer"]
+__all__ = ["Explorer", "NetworkExplorer"]
