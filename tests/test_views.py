@@ -19,6 +19,7 @@ from lossviz.views import (
 )
 from lossviz.views.contour import MINIMUM_STYLE
 from lossviz.views.paths import START_STYLE
+from lossviz.views.schedule_preview import draw_schedules, schedule_title
 
 
 def axes(figsize=(6.0, 5.0), ncols=1):
@@ -233,3 +234,62 @@ def test_update_paths_marks_a_start_whose_run_diverged_at_step_0():
 def test_the_views_need_no_widgets():
     code = "import sys, lossviz.views; assert 'ipywidgets' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# Schedules as small multiples (lesson 5's seven schedules) ---------------------------------------
+
+SEVEN = [
+    lossviz.schedules.constant(0.1),
+    lossviz.schedules.step_decay(0.1, every=100, factor=0.5),
+    lossviz.schedules.exponential(0.1, gamma=0.99),
+    lossviz.schedules.inverse_time(0.1, k=0.01),
+    lossviz.schedules.cosine(0.1, steps=300),
+    lossviz.schedules.warmup_cosine(0.1, warmup=30, steps=300),
+    lossviz.schedules.cyclic(lr_min=0.0, lr_max=0.1, period=100),
+]
+
+
+def test_each_schedule_is_a_line_of_its_rates_on_its_own_panel():
+    fig = Figure(figsize=(14, 5.8))
+    grid = fig.subplots(2, 4, sharex=True, sharey=True)
+    drawn = draw_schedules(grid, SEVEN, steps=300)
+    assert len(drawn) == 7
+    t = np.arange(300)
+    for ax, schedule, artists in zip(grid.flat, SEVEN, drawn, strict=False):
+        assert list(ax.lines) == [artists.line]
+        np.testing.assert_array_equal(artists.line.get_xdata(), t)
+        np.testing.assert_allclose(artists.line.get_ydata(), schedule(t))
+        assert ax.get_title() == schedule_title(schedule)
+    assert len({artists.line.get_color() for artists in drawn}) == 7
+    assert not grid[1, 3].axison  # the spare panel is off
+
+
+def test_a_schedules_title_names_it_and_its_parameters():
+    assert schedule_title(SEVEN[1]) == "step_decay\n(lr=0.1, every=100, factor=0.5)"
+    assert schedule_title(SEVEN[6]) == "cyclic\n(lr_min=0, lr_max=0.1, period=100)"
+    assert schedule_title(lambda t: 0.1 + 0 * t) == "<lambda>"
+
+
+def test_the_outer_panels_carry_the_labels_and_each_columns_lowest_its_ticks():
+    fig = Figure(figsize=(14, 5.8))
+    FigureCanvasAgg(fig)
+    grid = fig.subplots(2, 4, sharex=True, sharey=True)
+    draw_schedules(grid, SEVEN, steps=300)
+    fig.canvas.draw()
+    labelled_x = {(r, c) for r in range(2) for c in range(4) if grid[r, c].get_xlabel() == "step"}
+    assert labelled_x == {(1, 0), (1, 1), (1, 2), (0, 3)}
+    labelled_y = {(r, c) for r in range(2) for c in range(4) if grid[r, c].get_ylabel()}
+    assert labelled_y == {(0, 0), (1, 0)}
+    for r, c in labelled_x:  # shared x hides inner tick labels; the lowest of a column shows them
+        assert shown_ticks(grid[r, c])
+    assert not shown_ticks(grid[0, 0])
+
+
+def shown_ticks(ax) -> list[str]:
+    """The x tick labels a reader sees on ``ax`` (after a draw)."""
+    return [label.get_text() for label in ax.get_xticklabels() if label.get_visible()]
+
+
+def test_draw_schedules_needs_an_axes_per_schedule():
+    with pytest.raises(ValueError, match="one axes per schedule"):
+        draw_schedules(Figure().subplots(1, 3), SEVEN, steps=10)
