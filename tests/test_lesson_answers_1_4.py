@@ -15,12 +15,15 @@ import re
 
 import numpy as np
 import pytest
+from matplotlib.figure import Figure
 
 import lossviz
 from lossviz import Explorer
 from lossviz.curvature import local_quadratic
 from lossviz.stability_map import stability_border
+from lossviz.views import draw_surface_3d
 from lossviz.views.critical_points import critical_point_kind
+from lossviz.views.surface3d import height_note
 
 
 def plain(markup: str) -> str:
@@ -72,6 +75,39 @@ def test_lesson_1_exercise_1_y_is_higher():
     assert bowl([1.5, 0]) == pytest.approx(1.125)
 
 
+def test_lesson_1_section_2_the_3d_view_draws_the_loss_as_height_dark_at_the_bottom():
+    """'the landscape (height: the loss)'; 'The 3-D view shades the other way round, dark at the
+    bottom like a valley in shadow' (the map: 'Lighter means lower')."""
+    bowl = lossviz.surface("quadratic", condition=3)
+    landscape = draw_surface_3d(Figure().add_subplot(projection="3d"), bowl, colors=[])
+    assert height_note(landscape) == "height: the loss" and 0 <= landscape.low < 0.01
+    assert landscape.height(np.array([3.375]))[0] == pytest.approx(3.375, abs=0.01)
+    surface, highest = landscape.landscape, bowl(bowl.grid(48)).max()
+    bottom, top = (surface.get_cmap()(surface.norm(z))[:3] for z in (0.0, highest))
+    assert sum(bottom) < sum(top)  # dark at the bottom, light up the walls
+
+
+def test_lesson_1_exercise_2_the_way_down():
+    """'The first step goes from (-1.8, 1.2) to (-1.62, 0.84): twice as far down in y (0.36) as
+    across in x (0.18) ... After 10 steps the walker is almost at y = 0 ... but still 0.63 to the
+    left of the star ... shorter and shorter steps, and after 30 steps it is 0.08 from the star.
+    On the map the path crosses every contour line at a right angle.'"""
+    bowl = lossviz.surface("quadratic", condition=3)
+    walk = lossviz.descend(bowl, lossviz.optimizer("gd", lr=0.1), start=(-1.8, 1.2), steps=30)
+    path = walk.path[0]
+    np.testing.assert_allclose(path[1], [-1.62, 0.84])
+    np.testing.assert_allclose(path[1] - path[0], [0.18, -0.36])
+    assert path[10, 0] == pytest.approx(-0.63, abs=0.005) and abs(path[10, 1]) < 0.05
+    assert np.linalg.norm(path[30]) == pytest.approx(0.08, abs=0.005)
+    assert np.all(np.diff(step_lengths(walk)) < 0)
+    # Each step goes along minus the gradient, which is square to the contour line it leaves.
+    steps, downhill = np.diff(path, axis=0), -bowl.grad(path[:-1])
+    cosine = np.sum(steps * downhill, axis=-1) / (
+        np.linalg.norm(steps, axis=-1) * np.linalg.norm(downhill, axis=-1)
+    )
+    np.testing.assert_allclose(cosine, 1.0)
+
+
 def test_lesson_1_gradient_is_steeper_in_y():
     """'The y number is twice as large' (the gradient at (1.5, 1.0))."""
     bowl = lossviz.surface("quadratic", condition=3)
@@ -115,7 +151,7 @@ def test_lesson_1_the_walk_starts_with_its_shortest_steps():
     assert hills(path[0]) == pytest.approx(179.9, abs=0.05)
 
 
-def test_lesson_1_exercise_2_which_valley():
+def test_lesson_1_exercise_3_which_valley():
     """'From (4, 4) ... the star at (3, 2) ... From (-4, 4) ... at about (-2.81, 3.13).'"""
     run = lossviz.descend(
         "himmelblau", lossviz.optimizer("gd", lr=0.01), start=[(4, 4), (-4, 4)], steps=40
@@ -129,11 +165,11 @@ def rosenbrock_race(explorers) -> Explorer:
         optimizers=("gd", "momentum", "adam"),
         steps=300,
         lr={"gd": 0.001, "momentum": 0.001, "adam": 0.05},
-        controls=("surface", "optimizers", "tune", "lr", "steps", "reset"),
+        controls=("surface", "optimizers", "tune", "lr", "steps", "reset", "view3d"),
     )
 
 
-def test_lesson_1_exercise_3_fast_then_slow(explorers):
+def test_lesson_1_exercise_4_fast_then_slow(explorers):
     """'Within the first 10 steps the loss falls from 12.5 to below 6 for all three (momentum
     bounces up and down on the way) ... from step 20 to step 300 its loss only goes from 5.8 to
     5.0 ... none of them has reached the star (the status column says not converged).'"""
@@ -150,20 +186,51 @@ def test_lesson_1_exercise_3_fast_then_slow(explorers):
     assert momentum < adam < gd  # momentum closest, adam in between
 
 
-def test_lesson_1_exercise_4_more_steps(explorers):
-    """'momentum converges in about 1250 steps and adam in about 1270 ... gd is still on its way,
-    about 0.8 from the star (final loss about 0.2).'"""
+def floor_ahead(x: float) -> float:
+    """Lesson 1, exercise 5: the length of Rosenbrock's valley floor y = x**2 from x to the star at
+    x = 1, in 1000 short straight pieces."""
+    xs = np.linspace(x, 1, 1001)
+    return float(np.sum(np.hypot(np.diff(xs), np.diff(xs**2))))
+
+
+def test_lesson_1_exercise_5_how_many_steps_gd_needs(explorers):
+    """'A step is 0.001 x 1.67 = 0.0017 long and 3.56 of floor lie ahead, so at this pace gd needs
+    3.56 / 0.0017 = 2100 more steps, about 2400 in all. In the 1700 steps from 300 to 2000 it covers
+    about 1700 x 0.0017 = 2.8, so it should stop about 0.7 short of the star. The cell says 0.82 ...
+    by step 2000 a step is only 0.0006 long. At step 2450 gd is still 0.61 from the star, and after
+    8000 steps 0.05. ... momentum converges in 1250 steps and adam in about 1270.'"""
+    gd_300 = lossviz.descend(
+        "rosenbrock", lossviz.optimizer("gd", lr=0.001), start=(-1.5, 2), steps=300
+    )
+    where = gd_300.final[0]
+    slope = np.linalg.norm(gd_300.surface.grad(where))
+    assert slope == pytest.approx(1.67, abs=0.005)
+    step = 0.001 * slope
+    assert round(step, 4) == 0.0017
+    assert step_lengths(gd_300)[-1] == pytest.approx(step, rel=0.01)  # a step is lr x the slope
+    ahead = floor_ahead(where[0])
+    assert ahead == pytest.approx(3.56, abs=0.005)
+    assert 2050 < ahead / step < 2150 and 2350 < 300 + ahead / step < 2450
+    assert ahead - 1700 * step == pytest.approx(0.7, abs=0.05)
+
     ex = rosenbrock_race(explorers)
+    np.testing.assert_allclose(ex.run.path[0, 300], where)  # 'the same gd as in the Explorer'
     ex.set(steps=2000)
+    assert floor_ahead(ex.run.final[0, 0]) == pytest.approx(0.82, abs=0.005)
+    assert readout_row(ex, "gd").endswith("not converged")
     assert "converged in 1250 steps" in readout_row(ex, "momentum")
     assert re.search(r"converged in 12[67]\d steps", readout_row(ex, "adam"))
-    assert readout_row(ex, "gd").endswith("not converged")
-    _, distance = ex.surface.nearest_minimum(ex.run.final)
-    assert distance[0] == pytest.approx(0.8, abs=0.05)
-    assert ex.run.final_loss[0] == pytest.approx(0.2, abs=0.01)
+    assert step_lengths(ex.run)[-1] == pytest.approx(0.0006, abs=0.00005)
+
+    gd_long = lossviz.descend(
+        "rosenbrock", lossviz.optimizer("gd", lr=0.001), start=(-1.5, 2), steps=8000
+    )
+    distance = np.linalg.norm(gd_long.path[0] - [1.0, 1.0], axis=-1)
+    assert distance[2450] == pytest.approx(0.61, abs=0.005)
+    assert distance[8000] == pytest.approx(0.05, abs=0.005)
 
 
-def test_lesson_1_exercise_5_a_bigger_learning_rate(explorers):
+def test_lesson_1_exercise_6_a_bigger_learning_rate(explorers):
     """'at 0.002 it nearly reaches the star in 300 steps (final loss below 0.001) ... from about
     0.0021, most rates make gd diverge ... diverged at step 4 to 7 ... A few rates in between, such
     as 0.00229 on the slider, happen to survive.'"""
@@ -178,7 +245,7 @@ def test_lesson_1_exercise_5_a_bigger_learning_rate(explorers):
     assert not ex.run.diverged[0]
 
 
-def test_lesson_1_exercise_6_momentum_changes_valley(explorers):
+def test_lesson_1_exercise_7_momentum_changes_valley(explorers):
     """'Near the corner (-4.5, 4.5), gd and adam settle in ... the upper-left one. Momentum ...
     ends in a different valley, and which one changes when you move the click a little.'"""
     ex = rosenbrock_race(explorers)
@@ -192,6 +259,26 @@ def test_lesson_1_exercise_6_momentum_changes_valley(explorers):
         assert np.linalg.norm(final[1] - [-2.81, 3.13]) > 1
         momentum_ends.add(tuple(final[1].round(1)))
     assert len(momentum_ends) > 1
+
+
+def test_lesson_1_exercise_7_the_3d_view_shows_momentum_climbing(explorers):
+    """'From the corner, momentum's first step drops into the upper-left valley (the loss falls
+    from 266 to 17), and its speed carries it straight up the far wall (124 after the second
+    step). For the first 40 steps or so it runs up and down the walls, and its loss curve jumps up
+    and down with it. gd's loss only ever falls.'"""
+    ex = rosenbrock_race(explorers)
+    ex.set(surface="himmelblau")
+    ex.set(start=(-4.5, 4.5), view3d=True)
+    assert ex.error is None and ex.panels["map3d"].ax.get_visible()
+    loss = ex.run.loss
+    assert loss[1, :3].round() == pytest.approx([266, 17, 124])
+    rises = np.diff(loss[1])
+    assert (rises[:40] > 1).sum() >= 10 and rises[:40].max() > 100  # up the walls, again and again
+    assert rises[50:].max() < 1  # later it only circles in the valley's bottom
+    assert np.all(np.diff(loss[0]) <= 0)
+    # On the landscape, momentum's path goes up between its first and second step.
+    _, _, height = ex.panels["map3d"].landscape.lines[1].get_data_3d()
+    assert height[2] > height[1]
 
 
 # Lesson 2: The learning rate ---------------------------------------------------------------
