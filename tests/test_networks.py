@@ -21,6 +21,7 @@ from lossviz.networks import (
     train,
     two_moons,
 )
+from lossviz.networks.mlp import ACTIVATIONS, IN_PLACE_ACTIVATIONS, NetworkOnPlane
 
 NET = MLP((2, 6, 5, 1), seed=3)
 DATA = two_moons(n=60, seed=2)
@@ -215,3 +216,118 @@ def test_static_views_draw_the_slice_path_and_the_line():
         right, alphas, {"training": interpolate(LOSS, run.trajectory[0], end, alphas)}
     )
     assert np.allclose(lines[0].get_xdata(), alphas)
+
+
+# -- the fast evaluation of a slice (NetworkOnPlane, plane_values) equals the formula ------------
+def one_by_one(loss, center, d1, d2, points):
+    """The plain evaluation: ``loss(center + a d1 + b d2)``, one model at a time."""
+    flat = np.asarray(points).reshape(-1, 2)
+    values = [loss(center + a * d1 + b * d2) for a, b in flat]
+    return np.array(values).reshape(np.shape(points)[:-1])
+
+
+def random_plane(net, seed):
+    """A seeded random centre and two random directions, shape (n_params,) each."""
+    rng = np.random.default_rng(seed)
+    center = net.init() + 0.5 * rng.normal(size=net.n_params)
+    return center, *rng.normal(size=(2, net.n_params))
+
+
+NETWORKS = [
+    (activation, sizes, data)
+    for activation in ACTIVATIONS
+    for sizes, data in [
+        ((2, 6, 5, 1), DATA),
+        ((2, 7, 1), DATA),
+        ((1, 4, 4, 3, 1), noisy_curve(n=40, seed=1)),
+    ]
+]
+
+
+@pytest.mark.parametrize(("activation", "sizes", "data"), NETWORKS)
+@pytest.mark.parametrize("seed", [0, 1])
+def test_slice_values_equal_one_by_one_evaluation_on_random_planes(activation, sizes, data, seed):
+    net = MLP(sizes, activation=activation, seed=seed)
+    loss = loss_function(net, data.X_train, data.y_train, data.task)
+    center, d1, d2 = random_plane(net, seed)
+    s = slice_surface(loss, center, d1, d2, bounds=((-2, 1.5), (-1, 2.5)))
+    grid = s.grid(9)
+    scattered = np.random.default_rng(seed).uniform(-2, 2, size=(3, 7, 2))
+    for points in (grid, grid[2:5], scattered, grid[3, 4]):  # a grid, rows of it, any, one
+        assert np.allclose(s(points), one_by_one(loss, center, d1, d2, points), rtol=1e-10, atol=0)
+
+
+@pytest.mark.parametrize("activation", list(ACTIVATIONS))
+def test_slice_values_of_a_batch_equal_its_points_one_at_a_time(activation):
+    net = MLP((2, 6, 5, 1), activation=activation, seed=2)
+    loss = loss_function(net, DATA.X_train, DATA.y_train, DATA.task)
+    center, d1, d2 = random_plane(net, 3)
+    s = slice_surface(loss, center, d1, d2)
+    grid = s.grid(6)
+    singles = np.array([[s(point) for point in row] for row in grid])
+    assert np.allclose(s(grid), singles, rtol=1e-10, atol=0)
+    assert np.allclose(s(grid.reshape(-1, 2)), singles.ravel(), rtol=1e-10, atol=0)
+
+
+def test_slice_values_far_out_where_the_grid_shortcut_does_not_apply():
+    center, d1, d2 = random_plane(NET, 4)
+    s = slice_surface(LOSS, center, d1, d2, bounds=((-400, 400), (-400, 400)))
+    grid = s.grid(5)
+    plane = NetworkOnPlane(NET, center, d1, d2, DATA.X_train)
+    assert plane.grid_hidden(grid[0, :, 0], grid[:, 0, 1]) is None  # |2u| > EXPONENT_LIMIT
+    assert np.allclose(s(grid), one_by_one(LOSS, center, d1, d2, grid), rtol=1e-10, atol=0)
+
+
+def test_network_on_plane_outputs_equal_predict_with_several_outputs_and_no_hidden_layer():
+    X = DATA.X_train
+    a, b = np.array([0.3, -1.2, 2.0]), np.array([0.7, 0.1, -0.4])
+    for net in (MLP((2, 5, 3), seed=1), MLP((2, 1)), MLP((2, 4, 2), activation="relu")):
+        center, d1, d2 = random_plane(net, 5)
+        expected = net.predict(center + a[:, None] * d1 + b[:, None] * d2, X)
+        got = NetworkOnPlane(net, center, d1, d2, X).outputs(a, b)
+        assert got.shape == expected.shape
+        assert np.allclose(got, expected, rtol=1e-10, atol=1e-14)
+
+
+def test_grid_tanh_layer_is_tanh_even_where_its_exponentials_overflow():
+    # One input, one hidden unit: u = a (column), v = -b (row), hidden = tanh(a - b).
+    net = MLP((1, 1, 1))
+    center, d1, d2 = np.zeros((3, net.n_params))
+    d1[0], d2[0] = 1.0, -1.0  # the first weight
+    xs, ys = np.array([-340.0, -5.0, 0.0, 0.25, 340.0]), np.array([340.0, 0.0, -340.0])
+    hidden = NetworkOnPlane(net, center, d1, d2, np.ones((1, 1))).grid_hidden(xs, ys)
+    for row, y in enumerate(ys):  # exp(680) exp(680) overflows, exp(-680) exp(-680) underflows
+        assert np.allclose(hidden(slice(None), row)[:, 0, 0], np.tanh(xs - y), rtol=0, atol=1e-15)
+    too_far = NetworkOnPlane(net, center, d1, d2, np.ones((1, 1))).grid_hidden(xs * 1.1, ys)
+    assert too_far is None
+
+
+def test_in_place_activations_are_the_activations():
+    z = np.linspace(-30, 30, 2001)
+    assert set(IN_PLACE_ACTIVATIONS) == set(ACTIVATIONS)
+    for name, activation in ACTIVATIONS.items():
+        expected = activation(z)
+        assert np.allclose(IN_PLACE_ACTIVATIONS[name](z.copy()), expected, rtol=0, atol=1e-15)
+
+
+@pytest.mark.parametrize("network_loss", [True, False])
+def test_slicing_a_grid_reports_progress_and_prints_nothing(network_loss, capsys):
+    calls = []
+    loss = LOSS if network_loss else (lambda theta: LOSS(theta))  # any loss(theta)
+    center = NET.init()
+    d1, d2 = random_directions(NET, center)
+    s = slice_surface(loss, center, d1, d2, progress=lambda *call: calls.append(call))
+    grid = s.grid(41 if network_loss else 120)  # more than one chunk either way
+    s(grid)
+    points = grid[..., 0].size
+    done = [d for d, _ in calls]
+    assert calls[-1] == (points, points) and {total for _, total in calls} == {points}
+    assert 1 < len(calls) <= 100 and done == sorted(done)
+    silent = slice_surface(loss, center, d1, d2)
+    assert np.array_equal(silent(grid), s(grid))
+    assert capsys.readouterr().out == ""
+
+
+def test_training_prints_nothing_unless_asked(capsys):
+    train(NET, DATA, "adam", steps=5)
+    assert capsys.readouterr().out == ""

@@ -35,7 +35,40 @@ LOSSES = {"classification": binary_cross_entropy, "regression": mean_squared_err
 """The loss of each task kind."""
 
 
-def loss_function(net: MLP, X: np.ndarray, y: np.ndarray, task: str) -> Callable[[Any], Any]:
+class NetworkLoss:
+    """``loss(theta)``: the task's loss of ``net`` on ``(X, y)``; theta (..., n) -> loss (...).
+
+    ``loss(theta) = criterion(net.predict(theta, X), y)``, written with
+    ``autograd.numpy``, so ``autograd.grad(loss)`` is backpropagation. Made by
+    `loss_function`; its fields let `lossviz.networks.slice_surface` evaluate a
+    plane of models faster (`lossviz.networks.mlp.NetworkOnPlane`).
+
+    Attributes
+    ----------
+    net
+        The network.
+    X, y
+        Inputs (m, d) and labels or targets (m,).
+    task
+        A key of `LOSSES`.
+    criterion
+        ``LOSSES[task]``: outputs (..., m), y (m,) -> loss (...).
+    """
+
+    def __init__(self, net: MLP, X: np.ndarray, y: np.ndarray, task: str) -> None:
+        if task not in LOSSES:
+            raise ValueError(f"task must be one of {sorted(LOSSES)}; got {task!r}")
+        self.net, self.X, self.y, self.task = net, X, y, task
+        self.criterion: Callable[[Any, np.ndarray], Any] = LOSSES[task]
+
+    def __call__(self, theta: Any) -> Any:
+        return self.criterion(self.net.predict(theta, self.X), self.y)
+
+    def __repr__(self) -> str:
+        return f"NetworkLoss({self.net!r}, {self.task}, {len(self.y)} examples)"
+
+
+def loss_function(net: MLP, X: np.ndarray, y: np.ndarray, task: str) -> NetworkLoss:
     """``loss(theta)``: the task's loss of ``net`` on ``(X, y)``; theta (..., n) -> loss (...).
 
     Examples
@@ -47,14 +80,7 @@ def loss_function(net: MLP, X: np.ndarray, y: np.ndarray, task: str) -> Callable
     >>> loss(np.zeros((3, net.n_params))).round(4).tolist()  # logits 0: log 2
     [0.6931, 0.6931, 0.6931]
     """
-    if task not in LOSSES:
-        raise ValueError(f"task must be one of {sorted(LOSSES)}; got {task!r}")
-    criterion = LOSSES[task]
-
-    def loss(theta):
-        return criterion(net.predict(theta, X), y)
-
-    return loss
+    return NetworkLoss(net, X, y, task)
 
 
 def accuracy(net: MLP, theta: np.ndarray, X: np.ndarray, y: np.ndarray) -> np.ndarray:

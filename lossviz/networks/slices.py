@@ -3,6 +3,11 @@
 A slice is the loss over the plane ``theta(a, b) = center + a d1 + b d2`` of
 parameter space; `slice_surface` returns it as a `lossviz.Surface`, so
 ``descend``, the contour views and the Explorer work on it unchanged.
+
+Its values at a batch of points are the loss of every model ``theta(a, b)``,
+``loss(center + a d1 + b d2)``; for a network's loss (`loss_function`) they are
+computed by `plane_values`, faster and equal to 1e-10 (see
+`lossviz.networks.mlp.NetworkOnPlane` for how).
 """
 
 from __future__ import annotations
@@ -12,9 +17,11 @@ from typing import Any
 
 import numpy as np
 from autograd import elementwise_grad
+from autograd.tracer import isbox
 
-from lossviz.networks.mlp import MLP
-from lossviz.networks.train import evaluate_in_chunks
+from lossviz.networks.losses import NetworkLoss
+from lossviz.networks.mlp import MLP, NetworkOnPlane
+from lossviz.networks.train import Progress, evaluate_in_chunks
 from lossviz.surfaces.base import Bounds, Surface, hessian_from_entries
 
 Loss = Callable[[Any], Any]
@@ -87,6 +94,67 @@ def project(trajectory: np.ndarray, center: np.ndarray, d1: np.ndarray, d2: np.n
     return coords.T
 
 
+PlaneValues = Callable[..., np.ndarray]
+"""``values(a, b, progress=None)``: a loss on the plane at ``a, b`` of one shape (...) -> (...)."""
+
+
+def plane_values(
+    loss: NetworkLoss, center: np.ndarray, d1: np.ndarray, d2: np.ndarray
+) -> PlaneValues:
+    """``values(a, b, progress=None) = loss(center + a d1 + b d2)``, fast, for a network's loss.
+
+    ``a`` and ``b`` have one shape (...); so has the result. Plain numpy through
+    `lossviz.networks.mlp.NetworkOnPlane`, a few models at a time; on a grid
+    (``a`` constant down its columns, ``b`` along its rows, as `Surface.grid`
+    makes them) a grid row at a time, so that its first tanh layer is
+    computed from one exponential per column and per row. ``progress(done,
+    total)``, if given, counts points, at most a hundred times, the last time
+    with ``(k, k)`` for k points.
+
+    Examples
+    --------
+    >>> from lossviz.networks import loss_function, two_moons
+    >>> data, net = two_moons(n=40), MLP((2, 4, 1))
+    >>> loss = loss_function(net, data.X_train, data.y_train, data.task)
+    >>> center, d1, d2 = net.init(), *random_directions(net, net.init())
+    >>> values = plane_values(loss, center, d1, d2)
+    >>> a, b = np.meshgrid([-1.0, 0.0, 1.0], [0.0, 0.5])
+    >>> values(a, b).shape, bool(np.isclose(values(a, b)[1, 2], loss(center + d1 + 0.5 * d2)))
+    ((2, 3), True)
+    """
+    plane = NetworkOnPlane(loss.net, center, d1, d2, loss.X)
+    chunk = plane.models_per_chunk()
+
+    def values(a: Any, b: Any, progress: Progress | None = None) -> np.ndarray:
+        a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+        out = np.empty(a.shape)
+        grid_hidden = None
+        if a.ndim == 2 and a.size and np.all(a == a[:1]) and np.all(b == b[:, :1]):
+            grid_hidden = plane.grid_hidden(a[0], b[:, 0])
+        pieces = []  # (columns, row, where in the flat output): a grid row's pieces, or any
+        if grid_hidden is not None:
+            height, width = a.shape
+            for row in range(height):
+                for start in range(0, width, chunk):
+                    columns = slice(start, min(start + chunk, width))
+                    where = slice(row * width + columns.start, row * width + columns.stop)
+                    pieces.append((columns, row, where))
+        else:
+            starts = range(0, a.size, chunk)
+            pieces = [(None, None, slice(i, min(i + chunk, a.size))) for i in starts]
+        flat_a, flat_b, flat_out = a.reshape(-1), b.reshape(-1), out.reshape(-1)
+        every = -(-len(pieces) // 100)  # ceil: progress at most a hundred times
+        for i, (columns, row, where) in enumerate(pieces):
+            hidden = None if grid_hidden is None else grid_hidden(columns, row)
+            outputs = plane.outputs(flat_a[where], flat_b[where], hidden)
+            flat_out[where] = loss.criterion(outputs, loss.y)
+            if progress is not None and ((i + 1) % every == 0 or i + 1 == len(pieces)):
+                progress(where.stop, a.size)
+        return out
+
+    return values
+
+
 def slice_surface(
     loss: Loss,
     center: np.ndarray,
@@ -94,10 +162,17 @@ def slice_surface(
     d2: np.ndarray,
     bounds: Bounds = ((-1.0, 1.0), (-1.0, 1.0)),
     name: str = "slice",
+    progress: Progress | None = None,
 ) -> Surface:
     """The loss on the plane ``theta(a, b) = center + a d1 + b d2``, as a `lossviz.Surface`.
 
-    Its value at a batch of points (..., 2) is one batched network evaluation.
+    Its value at a batch of points (..., 2) is the loss of every model
+    ``theta(a, b)``: for a network's loss (`loss_function`) by `plane_values`
+    (faster, the same values to 1e-10), for any other ``loss(theta)`` by batches
+    of ``theta``.
+    ``progress(done, total)``, like `train`'s, if given, is called while a
+    batch's values are computed (counting points, at most a hundred times):
+    a notebook can show a bar with it; nothing is printed.
     Its gradient is the network's gradient projected on the plane,
     ``[g . d1, g . d2]`` with ``g = autograd.grad(loss)(theta(a, b))``; its Hessian
     ``[[d1' H d1, d1' H d2], [d2' H d1, d2' H d2]]`` from Hessian-vector products
@@ -122,13 +197,15 @@ def slice_surface(
     def models(p):
         return center + p @ plane  # (..., 2) -> (..., n)
 
+    fast = plane_values(loss, center, *plane) if isinstance(loss, NetworkLoss) else None
+
     def function(a, b):
-        p = np.stack([a, b], axis=-1) if isinstance(a, np.ndarray) else None
-        if p is not None:  # plain numbers: evaluate chunk by chunk to bound memory
-            flat = models(p).reshape(-1, n)
-            return evaluate_in_chunks(loss, flat).reshape(np.shape(a))
-        # autograd is tracing (Surface.autograd_grad): one batched call
-        return loss(center + a[..., None] * plane[0] + b[..., None] * plane[1])
+        if isbox(a) or isbox(b):  # autograd is tracing (Surface.autograd_grad): the formula
+            return loss(center + a[..., None] * plane[0] + b[..., None] * plane[1])
+        if fast is not None:
+            return fast(a, b, progress)
+        flat = models(np.stack([a, b], axis=-1)).reshape(-1, n)  # chunks bound the memory
+        return evaluate_in_chunks(loss, flat, progress=progress).reshape(np.shape(a))
 
     network_gradient = elementwise_grad(loss)  # models are independent: per-model gradients
 

@@ -38,11 +38,34 @@ class Training(NamedTuple):
     test_accuracy: np.ndarray | None
 
 
-def evaluate_in_chunks(function, thetas: np.ndarray, chunk: int = 256) -> np.ndarray:
-    """``function(thetas)`` (k, n) -> (k, ...), a chunk of rows at a time to bound memory."""
-    return np.concatenate(
-        [np.asarray(function(thetas[i : i + chunk])) for i in range(0, len(thetas), chunk)]
-    )
+def evaluate_in_chunks(
+    function: Callable[[np.ndarray], object],
+    rows: np.ndarray,
+    chunk: int = 256,
+    progress: Progress | None = None,
+) -> np.ndarray:
+    """``function(rows)`` (k, ...) -> (k, ...), ``chunk`` rows at a time to bound memory.
+
+    ``progress(done, total)``, if given, is called after some of the chunks (at
+    most a hundred times), counting rows, the last time with ``(k, k)``.
+
+    Examples
+    --------
+    >>> calls = []
+    >>> evaluate_in_chunks(np.square, np.arange(5.0), chunk=2, progress=lambda *c: calls.append(c))
+    array([ 0.,  1.,  4.,  9., 16.])
+    >>> calls
+    [(2, 5), (4, 5), (5, 5)]
+    """
+    total = len(rows)
+    starts = range(0, total, chunk)
+    every = -(-len(starts) // 100)  # ceil: progress at most a hundred times
+    parts = []
+    for i, start in enumerate(starts):
+        parts.append(np.asarray(function(rows[start : start + chunk])))
+        if progress is not None and ((i + 1) % every == 0 or i + 1 == len(starts)):
+            progress(min(start + chunk, total), total)
+    return np.concatenate(parts) if parts else np.asarray(function(rows))
 
 
 def train(
