@@ -1,20 +1,26 @@
 """Speed of the maps of outcomes (issue 12): basins and stability maps.
 
-Prints median and 95th percentile, for a few surfaces (a model surface among them) and for
-momentum and adam, of:
-1. `lossviz.basins` at 200 x 200 starts x 300 steps (goal < 1 s);
-2. `lossviz.stability_map` at 40 x 40 (lr, beta) pairs x 300 steps (goal < 0.5 s);
-and, beside each, the one `descend` call it makes, alone, to show what the engine costs
-and what the labelling adds (left out where one basins call takes over ten seconds).
+Prints median and 95th percentile, for a few surfaces (two model surfaces among them) and
+for momentum and adam, of:
+1. `lossviz.basins` at 200 x 200 starts x 300 steps (goal < 1 s). Beside it, as the
+   baseline, the same labels read off whole paths, as basins made them before
+   ``descend(..., tail=...)``: every step of every run stored, then its last tenth read
+   (the line also says whether the labels are equal);
+2. `lossviz.stability_map` at 40 x 40 (lr, beta) pairs x 300 steps (goal < 0.5 s), and
+   beside it the one `descend` call it makes, alone, to show what the engine costs and
+   what building 1,600 optimizers and reading the map add.
 
-Each case runs once unmeasured, then as many times as fit in about ten seconds (at least
-twice): the slow model surfaces get few repeats.
+Baselines are left out where one basins call takes over ten seconds (a model's gradient
+and loss over its data dominate). Each case runs once unmeasured, then as many times as
+fit in about ten seconds (at least twice). The machine may be shared: every line ends
+with the 1-minute load average when it was measured.
 
 Run: .venv/bin/python benchmarks/bench_outcomes.py [surface ...]
 """
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from pathlib import Path
@@ -25,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from _timing import measure, report  # noqa: E402
 
 import lossviz  # noqa: E402
+from lossviz.basins import DIVERGED, NOT_CONVERGED, TOLERANCE  # noqa: E402
 
 SURFACES = ["quadratic", "himmelblau", "rosenbrock", "linear_regression", "tiny_network"]
 OPTIMIZERS = {"momentum": {"beta": 0.9}, "adam": {}}
@@ -32,23 +39,42 @@ RESOLUTION, PAIRS, STEPS = 200, 40, 300
 BUDGET = 10.0  # seconds of measuring per case
 
 
-def timed(label: str, fn, goal_ms: float | None = None) -> float:
+def load() -> str:
+    return f"load {os.getloadavg()[0]:.2f}"
+
+
+def timed(label: str, fn, goal_ms: float | None = None, note: str = "") -> float:
     """Report ``fn``'s times; return the unmeasured first call's, in seconds."""
     t0 = time.perf_counter()
     fn()  # unmeasured: imports, caches
     first = time.perf_counter() - t0
     repeats = int(np.clip(BUDGET / max(first, 1e-6), 2, 20))
-    report(label, measure(fn, repeats, warmup=0), goal_ms)
+    times = measure(fn, repeats, warmup=0)
+    report(label, times, goal_ms, note=f"{note}{'   ' if note else ''}{load()}")
     return first
 
 
+def labels_from_whole_paths(s: lossviz.Surface, opt: lossviz.Optimizer) -> np.ndarray:
+    """The labels of `lossviz.basins`, computed as it did before the engine kept tails:
+    the whole path (runs, steps + 1, 2) of every start, then its last tenth read."""
+    run = lossviz.descend(s, opt, start=s.grid(RESOLUTION).reshape(-1, 2), steps=STEPS)
+    (xmin, xmax), (ymin, ymax) = s.bounds
+    tol = TOLERANCE * float(np.hypot(xmax - xmin, ymax - ymin))
+    tail = run.path[:, STEPS - max(1, STEPS // 10) :]
+    to_minima = np.linalg.norm(tail[:, -1, None, :] - s.minima, axis=-1)
+    with np.errstate(invalid="ignore"):
+        nearest = np.argmin(np.where(np.isnan(to_minima), np.inf, to_minima), axis=1)
+        settled = (np.linalg.norm(tail - s.minima[nearest][:, None, :], axis=-1) < tol).all(axis=1)
+    labels = np.where(run.diverged, DIVERGED, np.where(settled, nearest, NOT_CONVERGED))
+    return labels.reshape(RESOLUTION, RESOLUTION)
+
+
 def main(names: list[str]) -> None:
-    print(f"lossviz {lossviz.__version__}, numpy {np.__version__}")
+    print(f"lossviz {lossviz.__version__}, numpy {np.__version__}, {os.cpu_count()} cores")
     lrs = np.geomspace(1e-3, 1.0, PAIRS)
     betas = np.linspace(0.0, 0.99, PAIRS)
     for name in names:
         surface = lossviz.surface(name)
-        starts = surface.grid(RESOLUTION).reshape(-1, 2)
         for opt_name, hyper in OPTIMIZERS.items():
             opt = lossviz.optimizer(opt_name, lr=0.01, **hyper)
             first = timed(
@@ -57,10 +83,15 @@ def main(names: list[str]) -> None:
                 goal_ms=1000,
             )
             if first > BUDGET:
-                continue  # a model's slow gradient: the engine's share is plain
+                continue  # a model's slow gradient and loss: the baseline adds nothing
+            same = np.array_equal(
+                labels_from_whole_paths(surface, opt),
+                lossviz.basins(surface, opt, RESOLUTION, STEPS).labels,
+            )
             timed(
-                "    its descend alone",
-                lambda s=surface, o=opt, p=starts: lossviz.descend(s, o, start=p, steps=STEPS),
+                "    baseline: the same from whole paths",
+                lambda s=surface, o=opt: labels_from_whole_paths(s, o),
+                note=f"labels equal: {'yes' if same else 'NO'}",
             )
         for opt_name in OPTIMIZERS:
             timed(

@@ -7,19 +7,25 @@ one array operation per step with per-run coefficients, and every damped
 Newton run in one closed-form 2-D solve per step (see
 `lossviz.optimizers.newton.newton_step`); any other optimizer (a user's own
 ``init``/``update`` pair) is stepped on its own slice of the batch.
+
+``descend(..., tail=w)`` keeps only the last ``w`` steps of each path, for callers
+that need where the runs end, not how they got there (`lossviz.basins`): no
+(steps + 1, runs, 2) path is stored, divergence is checked as the runs advance,
+and the loop stops once every run has diverged.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any
 
 import numpy as np
 
 from lossviz._checks import check_integer, check_number
 from lossviz.optimizers.base import Optimizer, optimizer
-from lossviz.optimizers.moments import moment_step, step_factors
+from lossviz.optimizers.moments import Moments, moment_step, step_factors
 from lossviz.optimizers.newton import newton_step
 from lossviz.surfaces.base import Surface, as_points, surface
 
@@ -40,9 +46,12 @@ class Run:
     path
         Positions, shape (runs, steps + 1, 2); ``path[:, 0]`` are the starts.
         Entries from the first diverged index on are NaN, so a run diverged at
-        step 0 is NaN throughout (`final` still gives its start).
+        step 0 is NaN throughout (`final` still gives its start). With
+        ``descend(..., tail=w)``, only the last ``w`` steps: shape (runs, w + 1, 2),
+        ``path[:, i]`` being path index ``first_index + i``.
     loss
-        Loss along each path, shape (runs, steps + 1); NaN where ``path`` is.
+        Loss along each path, shape (runs, steps + 1), or (runs, w + 1) with a
+        tail; NaN where ``path`` is.
     names
         The optimizer label of each run, length runs.
     diverged
@@ -81,6 +90,13 @@ class Run:
           user's own optimizer;
         * ``lr`` (runs, steps): the scheduled learning rate; NaN for a user's own
           optimizer.
+    first_index
+        The path index (steps taken) of ``path[:, 0]``: 0, or ``steps - w`` when
+        ``descend(..., tail=w)`` kept only the last ``w`` steps.
+    last_finite, last_finite_loss
+        With a tail only (``None`` otherwise): `final` (runs, 2) and `final_loss`
+        (runs,), kept as the runs advanced, since a run's last finite point may
+        lie before the tail.
     """
 
     path: np.ndarray
@@ -97,11 +113,14 @@ class Run:
     velocity: np.ndarray | None = None
     effective_lr: np.ndarray | None = None
     lr: np.ndarray | None = None
+    first_index: int = 0
+    last_finite: np.ndarray | None = None
+    last_finite_loss: np.ndarray | None = None
 
     @property
     def steps(self) -> int:
         """Number of steps (updates) of each run."""
-        return self.path.shape[1] - 1
+        return self.first_index + self.path.shape[1] - 1
 
     def __len__(self) -> int:
         return self.path.shape[0]
@@ -122,6 +141,8 @@ class Run:
         start itself for a run diverged at step 0 (a start far outside the
         bounds, or one where the loss is not finite), whose path is all NaN.
         """
+        if self.last_finite is not None:
+            return self.last_finite.copy()
         last = self._last_index()
         final = self.path[np.arange(len(self)), np.maximum(last, 0)]
         at_start = last < 0
@@ -136,6 +157,8 @@ class Run:
         Finite, except for a run diverged at step 0 because its start's loss is
         not finite: that loss (inf or NaN) is returned as it is.
         """
+        if self.last_finite_loss is not None:
+            return self.last_finite_loss.copy()
         last = self._last_index()
         loss = self.loss[np.arange(len(self)), np.maximum(last, 0)]
         at_start = last < 0
@@ -159,7 +182,17 @@ class Run:
         tenth of steps stays within ``tol`` of its end), and, where the surface
         lists minima, ends within ``tol`` of one. Others get -1. ``tol``
         defaults to 1e-3 times the diagonal of the surface's bounds.
+
+        Raises
+        ------
+        ValueError
+            For a run made with ``descend(..., tail=...)`` that kept less than the whole path.
         """
+        if self.first_index > 0:
+            raise ValueError(
+                "convergence_step needs the whole path; this run kept only its last "
+                f"{self.path.shape[1] - 1} steps (descend(..., tail=...)): descend without tail"
+            )
         if tol is None:
             (xmin, xmax), (ymin, ymax) = self.surface.bounds
             tol = 1e-3 * float(np.hypot(xmax - xmin, ymax - ymin))
@@ -205,19 +238,43 @@ def _as_optimizers(optimizers: Optimizers) -> tuple[list[str], list[Optimizer]]:
 
 def _learning_rates(schedule: Any, steps: int, label: str) -> np.ndarray:
     """The schedule evaluated at t = 0 .. steps - 1, shape (steps,)."""
+    return _learning_rate_table([schedule], steps, [label])[:, 0]
+
+
+def _learning_rate_table(schedules: Sequence[Any], steps: int, labels: Sequence[str]) -> np.ndarray:
+    """Each schedule evaluated at t = 0 .. steps - 1, shape (steps, len(schedules)).
+
+    Every rate must be finite and >= 0; the first schedule (in order) that breaks
+    that is named in the ValueError.
+    """
     t = np.arange(steps)
-    try:
-        values = np.broadcast_to(np.asarray(schedule(t), dtype=np.float64), (steps,))
-    except Exception:  # a schedule written for integer t only
-        values = np.array([float(schedule(int(i))) for i in t], dtype=np.float64)
-    bad = ~np.isfinite(values) | (values < 0)
+    table = np.empty((steps, len(schedules)))
+    for j, schedule in enumerate(schedules):
+        try:
+            try:
+                values = np.asarray(schedule(t), dtype=np.float64)
+                if values.shape != (steps,):  # a constant written as one number
+                    values = np.broadcast_to(values, (steps,))
+                table[:, j] = values
+            except Exception:  # a schedule written for integer t only
+                table[:, j] = [float(schedule(int(i))) for i in t]
+        except Exception:
+            _check_rates(table[:, :j], labels)  # an earlier schedule's bad rate comes first
+            raise
+    _check_rates(table, labels)
+    return table
+
+
+def _check_rates(table: np.ndarray, labels: Sequence[str]) -> None:
+    """Raise for the first column of ``table`` (steps, n) with a rate not finite or < 0."""
+    bad = ~np.isfinite(table) | (table < 0)
     if bad.any():
-        i = int(np.argmax(bad))
+        j = int(np.argmax(bad.any(axis=0)))
+        i = int(np.argmax(bad[:, j]))
         raise ValueError(
-            f"the learning rate of {label} must be finite and >= 0 at every step; "
-            f"its schedule gives {values[i]!r} at step {i}"
+            f"the learning rate of {labels[j]} must be finite and >= 0 at every step; "
+            f"its schedule gives {table[i, j]!r} at step {i}"
         )
-    return values
 
 
 def descend(
@@ -229,6 +286,7 @@ def descend(
     batch_size: int | None = None,
     seed: int = 0,
     trace: bool = False,
+    tail: int | None = None,
 ) -> Run:
     """Run every optimizer from every start over a surface.
 
@@ -256,6 +314,15 @@ def descend(
         ``grad``, ``update``, ``velocity``, ``effective_lr`` and ``lr``. It costs
         memory (five more arrays the size of the path) and a little time; without
         it nothing is recorded.
+    tail
+        Keep only the last ``tail`` steps of each path, an integer between 0 and
+        ``steps``: ``path`` (runs, tail + 1, 2) holds path indices ``steps - tail``
+        .. ``steps`` (`Run.first_index` says where it begins), ``loss`` their
+        losses. ``final``, ``final_loss``, ``diverged`` and ``diverged_step`` are
+        those of the whole path, and every kept number equals the whole path's.
+        The whole path is never stored, divergence is checked as the runs
+        advance, and the loop stops once every run has diverged: for many runs
+        whose ends alone matter (`lossviz.basins`). Not with ``trace``.
 
     Returns
     -------
@@ -270,6 +337,9 @@ def descend(
     >>> run = lossviz.descend("quadratic", ["gd", "adam"], start=(2.0, 1.0), steps=50)
     >>> run.path.shape, run.names
     ((2, 51, 2), ['gd', 'adam'])
+    >>> ends = lossviz.descend("quadratic", ["gd", "adam"], start=(2.0, 1.0), steps=50, tail=5)
+    >>> ends.path.shape, ends.first_index, ends.steps, bool((ends.path == run.path[:, 45:]).all())
+    ((2, 6, 2), 45, 50, True)
     """
     s = surface(surface_or_name) if isinstance(surface_or_name, str) else surface_or_name
     if not isinstance(s, Surface):
@@ -296,11 +366,18 @@ def descend(
 
     if not isinstance(trace, bool):
         raise ValueError(f"trace must be True or False; got {trace!r}")
+    if tail is not None:
+        tail = check_integer(tail, "tail", low=0, high=steps)
+        if trace:
+            raise ValueError("trace records every step, tail keeps the last few: give one of them")
     rng = np.random.default_rng(seed)
-    # Time-major while stepping: each step writes one contiguous row.
-    path = np.empty((steps + 1, runs, 2))
     p = np.concatenate([starts] * len(order), axis=0)
-    path[0] = p
+    if tail is None:
+        # Time-major while stepping: each step writes one contiguous row.
+        path = np.empty((steps + 1, runs, 2))
+        path[0] = p
+    else:
+        kept = _Tail(s, p, steps, tail)
 
     if fused:
         factors = _FusedFactors([opts[i] for i in fused], [labels[i] for i in fused], k, steps)
@@ -310,9 +387,8 @@ def descend(
         newton_rows = slice(n_fused, n_fused + n_newton)
         # -lr(t) per step and run, shape (steps, n_newton), and the damping per run.
         newton_scale = -np.repeat(
-            np.stack(
-                [_learning_rates(opts[i].second_order.lr, steps, labels[i]) for i in newtons],
-                axis=1,
+            _learning_rate_table(
+                [opts[i].second_order.lr for i in newtons], steps, [labels[i] for i in newtons]
             ),
             k,
             axis=1,
@@ -357,27 +433,48 @@ def descend(
                         g[rows], other_states[j], p[rows], **extra
                     )
             p = p + step
+            if tail is not None:
+                if not kept.record(t + 1, p):
+                    break  # every run has diverged: nothing after this is kept
+                continue
             path[t + 1] = p
             if trace:
                 grads[t] = g
                 if fused:
                     moments_m[t], moments_s[t] = m, s_
 
-        if trace:
+        if tail is not None:
+            ends = kept.finish()
+        elif trace:
             traced = [grads, *_step_sizes(opts, labels, order, k, steps, moments_m, moments_s)]
         if order != sorted(order):
             # Back to optimizer-major order as the caller gave the optimizers.
             inverse = np.argsort(order, kind="stable")
 
-            def caller_order(a: np.ndarray) -> np.ndarray:
-                return a.reshape(a.shape[0], len(order), k, *a.shape[2:])[:, inverse].reshape(
-                    a.shape
-                )
+            def caller_order(a: np.ndarray, axis: int = 1) -> np.ndarray:
+                shape = a.shape
+                blocks = a.reshape(*shape[:axis], len(order), k, *shape[axis + 1 :])
+                return blocks[(slice(None),) * axis + (inverse,)].reshape(shape)
 
-            path = caller_order(path)
-            if trace:
-                traced = [caller_order(a) for a in traced]
-        loss, bad = _loss_and_divergence(s, path)
+            if tail is not None:
+                ends = {name: caller_order(a, axis=0) for name, a in ends.items()}
+            else:
+                path = caller_order(path)
+                if trace:
+                    traced = [caller_order(a) for a in traced]
+        if tail is None:
+            loss, bad = _loss_and_divergence(s, path)
+    names = [label for label in labels for _ in range(k)]
+    if tail is not None:
+        return Run(
+            names=names,
+            labels=labels,
+            optimizers=opts,
+            starts=starts,
+            surface=s,
+            first_index=steps - tail,
+            **ends,
+        )
     diverged = bad.any(axis=0)
     diverged_step = np.where(diverged, np.argmax(bad, axis=0), -1)
     after = np.arange(steps + 1)[:, None] >= np.where(diverged, diverged_step, steps + 1)
@@ -399,7 +496,7 @@ def descend(
     return Run(
         path=path,
         loss=loss,
-        names=[label for label in labels for _ in range(k)],
+        names=names,
         diverged=diverged,
         diverged_step=diverged_step,
         labels=labels,
@@ -457,6 +554,35 @@ def _step_sizes(
     return [velocity, effective_lr, lr_in_use]
 
 
+_Box = tuple[tuple[float, float], tuple[float, float]]
+
+
+def _far_box(s: Surface) -> _Box:
+    """``((centre_x, reach_x), (centre_y, reach_y))``: a point is within reach where
+    ``|p_i - centre_i| <= reach_i`` for both coordinates ``i``, that is at most ``FAR``
+    bounds-widths outside the bounds."""
+    return tuple(((low + high) / 2, (0.5 + FAR) * (high - low)) for low, high in s.bounds)
+
+
+def _loss_and_bad(s: Surface, points: np.ndarray, box: _Box) -> tuple[np.ndarray, np.ndarray]:
+    """Loss at ``points`` (..., 2) and whether each is diverged, both of shape (...).
+
+    A point is diverged where its loss is not finite or it lies out of reach (`_far_box`).
+    """
+    value = np.asarray(s._value(points), dtype=np.float64)
+    # One coordinate at a time: an operation between (..., 2) and (2,) runs an inner
+    # loop of length 2 per point, ten times slower. NaN compares False: outside.
+    (centre_x, reach_x), (centre_y, reach_y) = box
+    x = points[..., 0] - centre_x
+    y = points[..., 1] - centre_y
+    ok = np.abs(x, out=x) <= reach_x
+    ok &= np.abs(y, out=y) <= reach_y
+    ok &= np.isfinite(value)
+    if value.shape != ok.shape:  # a loss written as a constant, e.g. lambda x, y: 1.0
+        value = np.broadcast_to(value, ok.shape)
+    return value, ~ok
+
+
 def _loss_and_divergence(s: Surface, path: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Loss along time-major paths (steps + 1, runs, 2) and where they are diverged.
 
@@ -466,20 +592,84 @@ def _loss_and_divergence(s: Surface, path: np.ndarray) -> tuple[np.ndarray, np.n
     the whole path through full-size temporaries costs several times more.
     """
     points, runs = path.shape[:2]
-    (xmin, xmax), (ymin, ymax) = s.bounds
-    centre = np.array([(xmin + xmax) / 2, (ymin + ymax) / 2])
-    reach = np.array([(0.5 + FAR) * (xmax - xmin), (0.5 + FAR) * (ymax - ymin)])
+    box = _far_box(s)
     loss = np.empty((points, runs))
     bad = np.empty((points, runs), dtype=bool)
     block = max(1, (1 << 16) // max(runs, 1))
     for i in range(0, points, block):
-        part = path[i : i + block]
-        value = np.asarray(s._value(part), dtype=np.float64)
-        loss[i : i + block] = value
-        # NaN compares False, so non-finite points count as outside too.
-        inside = (np.abs(part - centre) <= reach).all(axis=-1)
-        np.logical_not(inside & np.isfinite(value), out=bad[i : i + block])
+        loss[i : i + block], bad[i : i + block] = _loss_and_bad(s, path[i : i + block], box)
     return loss, bad
+
+
+class _Tail:
+    """What ``descend(..., tail=w)`` keeps as the runs advance, in the engine's run order.
+
+    For every path index ``i`` the runs reach, `record` evaluates the loss and the
+    divergence test of `_loss_and_divergence` on the (runs, 2) positions, and keeps:
+
+    * the positions and losses of indices ``steps - w`` .. ``steps``, time-major
+      (w + 1, runs, 2) and (w + 1, runs), as the whole path would hold them;
+    * each run's first diverged index, and its last finite position and loss
+      (those of the index before it; the start's for a run diverged at index 0),
+      which is what `Run.final` and `Run.final_loss` read off the whole path.
+    """
+
+    def __init__(self, s: Surface, start: np.ndarray, steps: int, tail: int) -> None:
+        runs = len(start)
+        self.surface = s
+        self.box = _far_box(s)
+        self.first = steps - tail
+        self.steps = steps
+        self.path = np.full((tail + 1, runs, 2), np.nan)
+        self.loss = np.full((tail + 1, runs), np.nan)
+        self.diverged_step = np.full(runs, -1)
+        self.last_finite = np.empty((runs, 2))
+        self.last_finite_loss = np.empty(runs)
+        self.alive = np.ones(runs, dtype=bool)
+        with np.errstate(all="ignore"):  # a start may have no finite loss: that is data
+            self.record(0, start)
+
+    def record(self, i: int, p: np.ndarray) -> bool:
+        """Take in the positions ``p`` (runs, 2) at path index ``i``; False once every run
+        has diverged. ``p`` must not be modified afterwards (it is kept as the previous
+        positions)."""
+        loss, bad = _loss_and_bad(self.surface, p, self.box)
+        newly = bad & self.alive
+        some = newly.any()
+        if some:
+            # The index before; at index 0 the start itself, as `Run.final` has it.
+            before, before_loss = (p, loss) if i == 0 else self.previous
+            self.last_finite[newly] = before[newly]
+            self.last_finite_loss[newly] = before_loss[newly]
+            self.diverged_step[newly] = i
+            self.alive[newly] = False
+        if i >= self.first:
+            self.path[i - self.first] = p
+            self.loss[i - self.first] = loss
+        self.previous = p, loss
+        return bool(self.alive.any()) if some else True
+
+    def finish(self) -> dict[str, np.ndarray]:
+        """The `Run` fields, runs-major: ``path`` (runs, w + 1, 2) and ``loss`` (runs, w + 1),
+        NaN from each run's diverged index on, ``diverged``, ``diverged_step``,
+        ``last_finite`` and ``last_finite_loss``."""
+        p, loss = self.previous
+        alive = self.alive
+        self.last_finite[alive] = p[alive]
+        self.last_finite_loss[alive] = loss[alive]
+        diverged = self.diverged_step >= 0
+        index = np.arange(self.first, self.steps + 1)[:, None]
+        after = index >= np.where(diverged, self.diverged_step, self.steps + 1)
+        self.path[after] = np.nan
+        self.loss[after] = np.nan
+        return dict(
+            path=self.path.transpose(1, 0, 2),
+            loss=self.loss.T,
+            diverged=diverged,
+            diverged_step=self.diverged_step,
+            last_finite=self.last_finite,
+            last_finite_loss=self.last_finite_loss,
+        )
 
 
 class _FusedFactors:
@@ -488,28 +678,31 @@ class _FusedFactors:
     Constants have shape (n, 2); the per-step factors ``k_g[t], k_m[t], r[t]``
     come from (steps, n, 2) tables for small batches, where matching shapes
     avoid numpy's broadcasting overhead, and are expanded from (steps,
-    optimizers) tables step by step for large ones, to bound memory.
+    optimizers) tables step by step for large ones, to bound memory. A large
+    batch of one optimizer reads every factor and constant as (1, 1), the same
+    for every run, which saves expanding them at all.
     """
 
     FULL_TABLES_UP_TO = 256 * 1024  # elements per table
 
     def __init__(self, opts: list[Optimizer], labels: list[str], k: int, steps: int) -> None:
         moments = [o.moments for o in opts]
-        t = np.arange(steps)
-        columns = []
-        for mo, label in zip(moments, labels, strict=True):
-            lr = _learning_rates(mo.lr, steps, label)
-            columns.append([np.broadcast_to(f, (steps,)) for f in step_factors(mo, lr, t)])
-        # (3, steps, optimizers): k_g, k_m, r.
-        tables = np.stack([np.stack(c, axis=-1) for c in zip(*columns, strict=True)])
+        lr = _learning_rate_table([mo.lr for mo in moments], steps, labels)
+        tables = _step_factor_tables(moments, lr)  # (3, steps, optimizers): k_g, k_m, r
         self.n = len(opts) * k
-        if steps * self.n * 2 <= self.FULL_TABLES_UP_TO:
+        small = steps * self.n * 2 <= self.FULL_TABLES_UP_TO
+        shared = not small and len(opts) == 1
+        if small:
             full = np.repeat(tables, k, axis=2)[..., None].repeat(2, axis=-1)
             self.k_g, self.k_m, self.r = full
+        elif shared:
+            self.k_g, self.k_m, self.r = tables[..., None]  # (steps, 1, 1) each
         else:
             self.k_g, self.k_m, self.r = (_PerRun(table, k) for table in tables)
 
         def per_run(values: list[float]) -> np.ndarray:
+            if shared:
+                return np.asarray(values, dtype=np.float64)[:, None]  # (1, 1)
             return np.repeat(np.asarray(values, dtype=np.float64), k)[:, None].repeat(2, axis=1)
 
         uses_s = any(mo.adaptive for mo in moments)
@@ -526,6 +719,38 @@ class _FusedFactors:
             per_run([float(mo.adaptive) for mo in moments]) if mixed else None,  # s_weight
             any(mo.adaptive and mo.eps == 0 for mo in moments),  # guard_zero
         )
+
+
+_COEFFICIENTS = ("a_m", "b_m", "a_s", "b_s", "c_g", "c_m", "eps")
+
+
+def _step_factor_tables(moments: list[Moments], lr: np.ndarray) -> np.ndarray:
+    """`step_factors` of every optimizer at every step, shape (3, steps, optimizers).
+
+    ``lr`` is the (steps, optimizers) learning-rate table. Rather than one call per
+    optimizer (a map of 1,600 pairs has 1,600), one call per kind of optimizer
+    (whether adaptive, whether bias-corrected) with each coefficient as an array of
+    one entry per optimizer: the same arithmetic, element by element.
+    """
+    steps, count = lr.shape
+    t = np.arange(steps)[:, None]
+    tables = np.empty((3, steps, count))
+    kinds: dict[tuple[bool, bool], list[int]] = {}
+    for j, mo in enumerate(moments):
+        kinds.setdefault((bool(mo.adaptive), bool(mo.bias_correction)), []).append(j)
+    coefficients_of = attrgetter(*_COEFFICIENTS)
+    for (adaptive, bias_correction), columns in kinds.items():
+        # (len(_COEFFICIENTS), len(columns)): one row per coefficient.
+        values = np.array([coefficients_of(moments[j]) for j in columns], dtype=np.float64).T
+        kind = Moments(
+            lr=None,
+            adaptive=adaptive,
+            bias_correction=bias_correction,
+            **dict(zip(_COEFFICIENTS, values, strict=True)),
+        )
+        for table, factor in zip(tables, step_factors(kind, lr[:, columns], t), strict=True):
+            table[:, columns] = factor
+    return tables
 
 
 class _PerRun:

@@ -88,6 +88,51 @@ def test_schedules_noise_and_minibatches_as_in_descend():
     assert model.labels.shape == (6, 6) and set(np.unique(model.labels)) <= {-2, -1, 0, 1}
 
 
+def labels_from_whole_paths(surface, opt, resolution, steps, **extra):
+    """The rule of `basins` read off the whole paths of `lossviz.descend`: a start ends at
+    the minimum nearest its last point if it did not diverge and its last tenth of steps
+    (at least two points) lies within tol of that minimum."""
+    s = lossviz.surface(surface)
+    run = lossviz.descend(s, opt, start=s.grid(resolution).reshape(-1, 2), steps=steps, **extra)
+    (xmin, xmax), (ymin, ymax) = s.bounds
+    tol = 0.01 * np.hypot(xmax - xmin, ymax - ymin)
+    last_tenth = run.path[:, steps - max(1, steps // 10) :]
+    labels = np.full(len(run), NOT_CONVERGED)
+    for i, points in enumerate(last_tenth):
+        if run.diverged[i]:
+            labels[i] = DIVERGED
+            continue
+        nearest = np.argmin(np.linalg.norm(points[-1] - s.minima, axis=-1))
+        if (np.linalg.norm(points - s.minima[nearest], axis=-1) < tol).all():
+            labels[i] = nearest
+    return labels.reshape(resolution, resolution)
+
+
+@pytest.mark.parametrize(
+    ("surface", "opt", "steps", "extra"),
+    [
+        ("himmelblau", SMALL_STEP_GD, 300, {}),
+        ("himmelblau", lossviz.optimizer("momentum", lr=0.02, beta=0.9), 200, {}),
+        ("himmelblau", lossviz.optimizer("adam", lr=0.3), 150, {"noise": 0.5, "seed": 1}),
+        ("six_hump_camel", lossviz.optimizer("newton", lr=0.5), 40, {}),
+        ("rastrigin", lossviz.optimizer("nesterov", lr=0.002, beta=0.5), 100, {}),
+        ("quadratic", lossviz.optimizer("gd", lr=0.21), 100, {}),  # diverging along y
+        ("tiny_network", lossviz.optimizer("rmsprop", lr=0.05), 60, {"batch_size": 8}),
+        (
+            "styblinski_tang",
+            lossviz.optimizer("gd", lr=lossviz.schedule("cosine", lr=0.05, steps=100)),
+            100,
+            {},
+        ),
+    ],
+    ids=lambda v: getattr(v, "name", None) if isinstance(v, lossviz.Optimizer) else None,
+)
+def test_labels_equal_the_rule_read_off_whole_paths(surface, opt, steps, extra):
+    b = basins(surface, opt, 24, steps, **extra)
+    expected = labels_from_whole_paths(surface, opt, 24, steps, **extra)
+    np.testing.assert_array_equal(b.labels, expected)
+
+
 NO_MINIMA = Surface("flat", lambda x, y: x * 0.0 + y * 0.0, ((-1, 1), (-1, 1)))
 
 

@@ -6,6 +6,7 @@ import autograd.numpy as anp
 import numpy as np
 import pytest
 
+import lossviz
 from lossviz import Optimizer, Surface, descend
 from lossviz.engine import FAR
 from lossviz.optimizers import adagrad, adam, gd, momentum, nesterov, newton, rmsprop
@@ -248,3 +249,169 @@ def test_large_batches_match_single_runs(bowl):
         for j in (0, 137, 299):
             np.testing.assert_allclose(run.path[i * 300 + j], manual_run(bowl, opt, starts[j], 500),
                                        rtol=1e-12, atol=1e-15)
+
+
+# -- keeping only the tail ----------------------------------------------------------------------
+def sign_descent(lr):
+    """A user's own optimizer: the engine steps it on its own slice of the batch."""
+    return Optimizer(lambda p: 0, lambda g, state, p: (-lr * np.sign(g), state + 1), name="sign")
+
+
+TAIL_OPTIMIZERS = {
+    "gd": gd(0.02),
+    "momentum": momentum(0.02, beta=0.9),
+    "nesterov": nesterov(0.02, beta=0.8),
+    "adagrad": adagrad(0.5),
+    "rmsprop": rmsprop(0.05),
+    "adam": adam(0.1),
+    "adam eps=0": adam(0.1, eps=0),
+    "newton": newton(0.5, damping=0.1),
+    "user's own": sign_descent(0.05),
+    "gd, cosine schedule": gd(lossviz.schedule("cosine", lr=0.05, steps=40)),
+    "adam, exponential schedule": adam(lossviz.schedule("exponential", lr=0.3, gamma=0.97)),
+    "gd, diverging": gd(2.0),
+    "momentum, diverging": momentum(0.5, beta=0.9),
+}
+TAIL_SURFACES = {
+    "bowl by autograd": Surface.from_function(
+        lambda x, y: 0.5 * (x**2 + 10 * y**2), ((-3, 3), (-3, 3)), minima=[(0, 0)], name="bowl"
+    ),
+    "quadratic": "quadratic",
+    "himmelblau": "himmelblau",
+    "rosenbrock": "rosenbrock",
+    "rastrigin": "rastrigin",
+    "tiny_network": "tiny_network",
+    # Where x < 0 the loss is NaN but the gradient 1/x finite: only the loss tells.
+    "log": Surface.from_function(lambda x, y: anp.log(x) + y**2, ((0.1, 3), (-1, 1)), name="log"),
+}
+
+
+def tail_starts(s):
+    """A 6 x 6 grid over the bounds, and one start far outside them (diverged at step 0)."""
+    s = lossviz.surface(s)
+    (xmin, xmax), _ = s.bounds
+    return np.concatenate([s.grid(6).reshape(-1, 2), [[xmax + 20 * (xmax - xmin), 0.0]]])
+
+
+def assert_tail_is_the_end_of_the_path(whole, ends, tail):
+    first = whole.steps - tail
+    assert ends.steps == whole.steps and ends.first_index == first
+    assert ends.names == whole.names and ends.labels == whole.labels
+    np.testing.assert_array_equal(ends.path, whole.path[:, first:])
+    np.testing.assert_array_equal(ends.loss, whole.loss[:, first:])
+    np.testing.assert_array_equal(ends.diverged, whole.diverged)
+    np.testing.assert_array_equal(ends.diverged_step, whole.diverged_step)
+    np.testing.assert_array_equal(ends.final, whole.final)
+    np.testing.assert_array_equal(ends.final_loss, whole.final_loss)
+
+
+@pytest.mark.parametrize("opt", TAIL_OPTIMIZERS.values(), ids=TAIL_OPTIMIZERS.keys())
+@pytest.mark.parametrize("name", TAIL_SURFACES.keys())
+def test_a_tail_equals_the_end_of_the_whole_path(name, opt):
+    s, starts = TAIL_SURFACES[name], tail_starts(TAIL_SURFACES[name])
+    whole = descend(s, opt, start=starts, steps=40)
+    for tail in (0, 4, 40):
+        assert_tail_is_the_end_of_the_path(
+            whole, descend(s, opt, start=starts, steps=40, tail=tail), tail
+        )
+
+
+@pytest.mark.parametrize("name", TAIL_SURFACES.keys())
+def test_a_tail_of_a_mixed_batch_equals_the_end_of_the_whole_path(name):
+    # User's own, Newton and moment-rule runs interleaved: the engine reorders them inside.
+    s, starts = TAIL_SURFACES[name], tail_starts(TAIL_SURFACES[name])
+    opts = list(TAIL_OPTIMIZERS.values())[::-1]
+    assert {o.name for o in opts} >= set(lossviz.optimizer_names())  # every built-in one
+    whole = descend(s, opts, start=starts, steps=60)
+    assert_tail_is_the_end_of_the_path(whole, descend(s, opts, start=starts, steps=60, tail=6), 6)
+    # Runs diverged at the start, before the tail, inside it, and not at all.
+    assert {0, -1} <= set(whole.diverged_step.tolist())
+    assert ((whole.diverged_step > 0) & (whole.diverged_step < 54)).any()
+
+
+def test_a_tail_with_noise_or_mini_batches_equals_the_end_of_the_whole_path():
+    cases = [
+        ("himmelblau", [adam(0.1), gd(0.05), newton(0.5)], dict(noise=2.0, seed=4)),
+        ("tiny_network", [gd(0.5), momentum(0.5)], dict(batch_size=8, seed=2)),
+    ]
+    for name, opts, extra in cases:
+        starts = tail_starts(name)
+        whole = descend(name, opts, start=starts, steps=50, **extra)
+        ends = descend(name, opts, start=starts, steps=50, tail=5, **extra)
+        assert_tail_is_the_end_of_the_path(whole, ends, 5)
+
+
+def test_a_tail_run_stops_once_every_run_has_diverged():
+    calls = []
+
+    def gradient(p):
+        calls.append(len(p))
+        return 10.0 * p
+
+    # gd at rate 1 multiplies p by -9 each step; out of reach past 21 from the centre:
+    # from (1, 1) at step 2 (81), from (0.1, -0.1) at step 3 (72.9). No gradient after that.
+    steep = Surface("steep", lambda x, y: 5.0 * (x**2 + y**2), ((-1, 1), (-1, 1)),
+                    gradient=gradient)
+    starts = [(1.0, 1.0), (0.1, -0.1)]
+    ends = descend(steep, gd(1.0), start=starts, steps=1000, tail=10)
+    assert len(calls) == 3 and ends.diverged_step.tolist() == [2, 3]
+    assert_tail_is_the_end_of_the_path(descend(steep, gd(1.0), start=starts, steps=1000), ends, 10)
+
+
+def test_a_tail_keeps_no_step_but_its_own():
+    ends = descend("himmelblau", "adam", start=np.zeros((5, 2)), steps=300, tail=30)
+    assert ends.path.shape == (5, 31, 2) and ends.loss.shape == (5, 31)
+    assert ends.grad is None and len(ends) == 5
+    with pytest.raises(ValueError, match="convergence_step needs the whole path; this run kept"):
+        ends.convergence_step()
+    # A tail of every step is the whole path, and converges as the whole path does.
+    whole = descend("himmelblau", "adam", start=np.zeros((5, 2)), steps=300)
+    everything = descend("himmelblau", "adam", start=np.zeros((5, 2)), steps=300, tail=300)
+    np.testing.assert_array_equal(everything.convergence_step(), whole.convergence_step())
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"tail": -1}, "tail must be an integer between 0 and 5; got -1"),
+        ({"tail": 6}, "tail must be an integer between 0 and 5; got 6"),
+        ({"tail": 2.0}, "tail must be an integer between 0 and 5; got 2.0"),
+        ({"tail": 2, "trace": True}, "trace records every step, tail keeps the last few"),
+    ],
+)
+def test_bad_tails(bowl, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        descend(bowl, "gd", steps=5, **kwargs)
+
+
+# -- the factors of the moment rule, however the engine holds them ------------------------------
+def test_the_factor_tables_equal_each_optimizers_own_step_factors():
+    from lossviz.engine import _learning_rate_table, _step_factor_tables
+    from lossviz.optimizers.moments import step_factors
+
+    opts = [*[o for o in TAIL_OPTIMIZERS.values() if o.moments is not None],
+            adam(0.1, beta1=0.0), adam(0.01, beta1=0.5, beta2=0.9), rmsprop(0.1, alpha=0.5)]
+    steps = 120
+    lr = _learning_rate_table([o.moments.lr for o in opts], steps, [o.name for o in opts])
+    tables = _step_factor_tables([o.moments for o in opts], lr)
+    assert tables.shape == (3, steps, len(opts))
+    for j, opt in enumerate(opts):
+        own = step_factors(opt.moments, lr[:, j], np.arange(steps))
+        for table, factor in zip(tables, own, strict=True):
+            np.testing.assert_array_equal(table[:, j], np.broadcast_to(factor, (steps,)))
+
+
+def test_large_batches_of_one_or_many_optimizers_equal_small_ones_exactly(bowl):
+    # Past 256 Ki elements per factor table the engine holds the factors per optimizer
+    # (many optimizers) or as one number per step (one optimizer), not per run.
+    rng = np.random.default_rng(5)
+    starts = rng.uniform(-3, 3, size=(1400, 2))
+    one = descend(bowl, adam(0.05, beta1=0.8), start=starts, steps=100)
+    few = descend(bowl, adam(0.05, beta1=0.8), start=starts[:7], steps=100)
+    np.testing.assert_array_equal(one.path[:7], few.path)
+    opts = [momentum(lr, beta=beta) for lr in (0.01, 0.05, 0.1, 0.19) for beta in (0.0, 0.5, 0.9)]
+    opts += [adam(lr, beta1=beta) for lr in (0.01, 0.1, 1.0) for beta in (0.0, 0.5, 0.9)]
+    many = descend(bowl, opts, start=starts[:70], steps=100)
+    for i, opt in enumerate(opts):
+        alone = descend(bowl, opt, start=starts[:70], steps=100)
+        np.testing.assert_array_equal(many.path[i * 70 : (i + 1) * 70], alone.path)

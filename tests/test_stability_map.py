@@ -135,6 +135,20 @@ def test_a_batch_of_pairs_equals_the_same_runs_one_by_one():
                 assert smap.diverged[i, j] == run.diverged[0]
 
 
+def test_a_map_too_big_for_per_run_factor_tables_equals_pairs_one_by_one_exactly():
+    """Past 256 Ki elements per table (144 pairs x 1000 steps) the engine keeps each pair's
+    step factors once, not once per run and coordinate: the numbers stay the same."""
+    lrs, betas = np.geomspace(0.01, 3.0, 12), np.linspace(0.0, 0.95, 12)
+    for opt in ("momentum", "adam"):
+        smap = stability_map("himmelblau", opt, lrs, betas=betas, steps=1000)
+        assert smap.converged.any() and not smap.converged.all()
+        for i, j in [(0, 0), (4, 11), (9, 3), (11, 7)]:
+            alone = stability_map("himmelblau", opt, [lrs[i]], betas=[betas[j]], steps=1000)
+            assert alone.final_loss[0, 0] == smap.final_loss[i, j]
+            assert alone.steps_to_converge[0, 0] == smap.steps_to_converge[i, j]
+            assert alone.diverged[0, 0] == smap.diverged[i, j]
+
+
 def test_a_schedule_gives_the_shape_and_each_lr_its_peak():
     """Built with any peak rate, the same schedule makes the same map."""
     bowl = BOWLS[0]
