@@ -11,17 +11,25 @@ percentile in milliseconds.
     python benchmarks/bench_browser_slider.py --demo              # the harness demo notebook
     python benchmarks/bench_browser_slider.py notebooks/02_x.ipynb --slider "learning rate"
     python benchmarks/bench_browser_slider.py --play      # the tour's play button
+    python benchmarks/bench_browser_slider.py --movie     # the same steps, sent ahead
 
 ``--play`` opens a one-cell notebook with an Explorer that shows its step controls
 (Rosenbrock, four optimizers, 300 steps, arrows on), moves the step slider to 0, presses
 play (linked to the slider in the browser, 20 steps a second) and, for a few seconds,
 records in the page every time a canvas's pixels change: how many frames a second the
 student sees, the median and 95th percentile gap between them, and how far the slider got.
+
+``--movie`` makes the same Explorer's ``ex.movie()`` (101 frames, every third step,
+``--fps`` a second, 20 by default: play's rate), presses the movie's play and, on every
+animation frame until the last frame shows, records which frame the page shows (the
+step of the image in the movie's stack, once loaded): how many distinct frames a second
+the student sees, the gaps between them, and whether any was skipped or blank.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import shutil
 import statistics
@@ -105,21 +113,100 @@ _WATCH_JS = """async (seconds) => {
 }""".replace("STATE", harness.CANVAS_STATE_JS)
 
 
+# Starts recording, on every animation frame until the movie shows its last frame (or
+# ``seconds`` pass), each change of the frame shown: the step of the loaded image in the
+# movie's stack (its class ``lossviz-step-<k>``); also counts animation frames on which
+# that image was not loaded (a blank frame). window.__movieWatch then holds the record.
+MOVIE_WATCH_JS = """([seconds, last]) => { window.__movieWatch = undefined; (async () => {
+    const movies = document.querySelectorAll('.lossviz-movie');
+    const frames = movies[movies.length - 1].querySelector('.lossviz-movie-frames');
+    const shown = [];
+    let previous = null, blank = 0, polls = 0;
+    const start = performance.now();
+    while (performance.now() - start < seconds * 1000) {
+        await new Promise((resolve) => requestAnimationFrame(resolve));
+        polls += 1;
+        const image = frames.querySelector('img');
+        if (!image || !image.complete || image.naturalWidth === 0) { blank += 1; continue; }
+        const step = Number([...image.classList].find((c) => c.startsWith('lossviz-step-'))
+            .slice('lossviz-step-'.length));
+        if (step !== previous) {
+            previous = step;
+            shown.push({ms: performance.now() - start, step});
+            if (step === last) break;
+        }
+    }
+    window.__movieWatch = {shown, blank, polls};
+})(); }"""
+
 PLAY_CELL = (
     "from lossviz import Explorer\n\n"
-    'Explorer("rosenbrock", steps=300, controls=("lr", "step", "arrows"),\n'
-    '         arrows=("gradient", "update"))'
+    'ex = Explorer("rosenbrock", steps=300, controls=("lr", "step", "arrows"),\n'
+    '              arrows=("gradient", "update"))\n'
+    "ex"
 )
+MOVIE_FRAMES = 101
 
 
-def write_play_notebook(path: Path) -> Path:
+def write_play_notebook(path: Path, movie_fps: float | None = None) -> Path:
+    """The --play notebook; with ``movie_fps``, a second cell makes the Explorer's movie."""
     import nbformat
 
-    cell = nbformat.v4.new_code_cell(PLAY_CELL)
+    cells = [nbformat.v4.new_code_cell(PLAY_CELL)]
+    if movie_fps is not None:
+        cells.append(
+            nbformat.v4.new_code_cell(
+                f"movie = ex.movie(frames={MOVIE_FRAMES}, fps={movie_fps})\nmovie"
+            )
+        )
     kernelspec = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nbformat.write(nbformat.v4.new_notebook(cells=[cell], metadata={"kernelspec": kernelspec}),
+    nbformat.write(nbformat.v4.new_notebook(cells=cells, metadata={"kernelspec": kernelspec}),
                    path)  # fmt: skip
     return path
+
+
+def movie(page, fps: float, seconds: float = 30.0) -> None:
+    """Press the movie's play from its first frame and report the frames the page showed."""
+    box = page.locator(".lossviz-movie").last
+    box.locator(".lossviz-movie-frames img").wait_for(timeout=30_000)
+    box.scroll_into_view_if_needed()
+    frames = json.loads(harness.kernel_output(page, "print(list(movie.steps))"))
+    status = page.evaluate(_KERNEL_STATUS_JS)
+    page.evaluate(MOVIE_WATCH_JS, [seconds, frames[-1]])
+    box.locator(".widget-play button").first.click()
+    page.wait_for_function("() => window.__movieWatch !== undefined", timeout=seconds * 2000)
+    result = page.evaluate("() => window.__movieWatch")
+    # The first record is the frame already shown when play was pressed: the rate and the
+    # gaps count from the first frame play brought.
+    shown = result["shown"][1:]
+    gaps = [b["ms"] - a["ms"] for a, b in zip(shown, shown[1:], strict=False)]
+    steps = [s["step"] for s in shown]
+    span = (shown[-1]["ms"] - shown[0]["ms"]) / 1000 if len(shown) > 1 else float("nan")
+    unseen = sorted(set(frames[1:]) - set(steps))
+    print(
+        f"movie: {MOVIE_FRAMES} frames sent ahead, play at {fps:g} a second "
+        f"(interval {round(1000 / fps)} ms), kernel {status} when pressed"
+    )
+    print(
+        f"  distinct frames shown after step 0: {len(shown)} in {span:.2f} s "
+        f"({(len(shown) - 1) / span:.1f} a second), up to step {steps[-1] if steps else '?'}, "
+        f"{len(unseen)} of {len(frames) - 1} never seen {unseen[:8] or ''}"
+    )
+    print(
+        f"  animation frames polled: {result['polls']}, "
+        f"with the shown image not loaded: {result['blank']}"
+    )
+    if gaps:
+        print(
+            f"  gap between frames: median {statistics.median(gaps):.0f} ms, "
+            f"p95 {percentile(gaps, 95):.0f} ms, max {max(gaps):.0f} ms"
+        )
+
+
+_KERNEL_STATUS_JS = """() => {
+    const widget = window.jupyterapp.shell.currentWidget;
+    return widget.sessionContext.session.kernel.status;
+}"""
 
 
 def play(page, seconds: float) -> None:
@@ -183,6 +270,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         metavar="SECONDS",
         help="press the tour's play button and watch for this long (default 6 s)",
     )
+    parser.add_argument(
+        "--movie",
+        action="store_true",
+        help="make the --play Explorer's movie (frames sent ahead) and play it",
+    )
+    parser.add_argument("--fps", type=float, default=20.0, help="the movie's frames a second")
     return parser.parse_args(argv)
 
 
@@ -235,8 +328,9 @@ def main(argv: list[str] | None = None) -> int:
 
     with tempfile.TemporaryDirectory(prefix="bench-browser-") as tmp:
         tmp = Path(tmp)
-        if args.play is not None and args.notebook is None:
-            args.notebook = write_play_notebook(tmp / "play.ipynb")
+        if (args.play is not None or args.movie) and args.notebook is None:
+            fps = args.fps if args.movie else None
+            args.notebook = write_play_notebook(tmp / "play.ipynb", fps)
         name = choose_notebook(args, tmp / "notebooks")
         started = time.perf_counter()
         server = harness.start_jupyterlab(tmp / "notebooks", tmp / "home")
@@ -249,6 +343,9 @@ def main(argv: list[str] | None = None) -> int:
                     harness.restart_and_run_all(page)
                     harness.assert_no_errors(page)
                     harness.find_canvas(page)
+                    if args.movie:
+                        movie(page, args.fps)
+                        return 0
                     if args.play is not None:
                         play(page, args.play)
                         return 0

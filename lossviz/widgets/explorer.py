@@ -471,6 +471,49 @@ class Explorer:
             return buffer.getvalue()
         return encode_png(np.asarray(self.canvas.get_renderer().buffer_rgba()))
 
+    def movie(self, frames: int | None = None, fps: float = 20):
+        """The figure at evenly spaced steps, sent ahead so the browser plays them alone.
+
+        Play on the step slider asks the kernel for every frame; a movie's frames are
+        drawn once, now (this Explorer's picture at each step, the step then put back),
+        and its play button, step slider and frames are linked in the browser, which
+        animates them with no kernel round trip. The frames keep today's settings:
+        after a change, make the movie again. See `lossviz.widgets.movie.Movie`.
+
+        Parameters
+        ----------
+        frames
+            How many frames, at evenly spaced steps from 0 to the last, both included:
+            2 to steps + 1 (every step), at most 301. Default 101, or every step of a
+            shorter run.
+        fps
+            Frames a second when playing, 1 to 60.
+
+        Returns
+        -------
+        lossviz.widgets.movie.Movie
+            Displayed by a notebook cell; ``close()`` frees its widgets.
+
+        Raises
+        ------
+        ValueError
+            For a count or rate out of range, or an Explorer that does not show its
+            step control (``controls`` without ``"step"``).
+
+        Examples
+        --------
+        >>> ex = Explorer("rosenbrock", optimizers=("gd", "adam"), steps=60,
+        ...               controls=("lr", "step"))
+        >>> movie = ex.movie(frames=31, fps=15)
+        >>> movie.steps[:4], len(movie.steps)
+        ((0, 2, 4, 6), 31)
+        >>> movie.close(); ex.close()
+        """
+        # Imported on first use: lossviz.widgets.movie uses this module's _DisplayedIn.
+        from lossviz.widgets.movie import Movie
+
+        return Movie(self, frames=frames, fps=fps)
+
     def __repr__(self) -> str:
         return f"Explorer({self.surface.name!r}, optimizers={self._state.optimizers})"
 
