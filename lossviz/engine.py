@@ -322,7 +322,8 @@ def descend(
         those of the whole path, and every kept number equals the whole path's.
         The whole path is never stored, divergence is checked as the runs
         advance, and the loop stops once every run has diverged: for many runs
-        whose ends alone matter (`lossviz.basins`). Not with ``trace``.
+        whose ends alone matter (`lossviz.basins`). Not with ``trace``; the views
+        (`lossviz.views`) draw whole paths, so leave it out for them.
 
     Returns
     -------
