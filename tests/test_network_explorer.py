@@ -113,8 +113,13 @@ def test_a_controls_change_goes_through_the_same_route(nx):
     nx.controls["data"].value = "noisy_curve"
     assert nx.data.task == "regression" and nx.training.train_accuracy is None
     assert "accuracy" not in nx.readout.value
+    assert nx.controls["batch_size"].label == "full"  # None shows as a choice, not a blank
     nx.controls["batch_size"].value = 16
     assert nx.settings["batch_size"] == 16
+    nx.controls["batch_size"].value = 0
+    assert nx.settings["batch_size"] is None
+    nx.set(batch_size=4)
+    assert nx.controls["batch_size"].label == "4"
 
 
 @pytest.mark.parametrize(

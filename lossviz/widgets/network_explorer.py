@@ -67,6 +67,15 @@ FIGURE_SIZE = (8.2, 6.0)
 DATA_WORDS = {"two_moons": "two moons", "spirals": "spirals", "noisy_curve": "noisy curve"}
 
 
+FULL_BATCH = 0
+"""The batch control's value for the whole training split (``batch_size=None``)."""
+
+
+def _shown(name: str, value: Any) -> Any:
+    """A setting's value as its control holds it."""
+    return FULL_BATCH if name == "batch_size" and value is None else value
+
+
 class _Stale(Exception):
     """A newer setting replaced the computation that raises it."""
 
@@ -105,7 +114,7 @@ class NetworkExplorer:
     >>> from lossviz import NetworkExplorer
     >>> nx = NetworkExplorer(width=4, steps=100, resolution=11)
     >>> nx.training.trajectory.shape
-    (101, 33)
+    (101, 37)
     >>> nx.set(plane="filter")
     >>> nx.slices.train.shape
     (11, 11)
@@ -314,7 +323,8 @@ class NetworkExplorer:
             return widgets.Layout(width=width)
 
         widths = sorted({*WIDTHS, s.width})
-        batches = [("full", None), *((str(b), b) for b in BATCH_SIZES if b is not None)]
+        # A Dropdown reads None as "nothing selected": the whole split is FULL_BATCH there.
+        batches = [("full", FULL_BATCH), *((str(b), b) for b in BATCH_SIZES if b is not None)]
         if s.batch_size not in BATCH_SIZES:
             batches.append((str(s.batch_size), s.batch_size))
         controls: dict[str, widgets.Widget] = {
@@ -347,7 +357,7 @@ class NetworkExplorer:
                 continuous_update=False, layout=box("280px"), style=wide,
             ),
             "batch_size": widgets.Dropdown(
-                options=batches, value=s.batch_size, description="batch",
+                options=batches, value=_shown("batch_size", s.batch_size), description="batch",
                 layout=box("120px"), style=wide,
             ),
             "seed": widgets.BoundedIntText(
@@ -395,7 +405,10 @@ class NetworkExplorer:
         def changed(change: dict) -> None:
             if self._syncing or self._closed:
                 return
-            self._on_control(name, change["new"])
+            value = change["new"]
+            if name == "batch_size" and value == FULL_BATCH:
+                value = None
+            self._on_control(name, value)
 
         return changed
 
@@ -414,7 +427,7 @@ class NetworkExplorer:
         try:
             for f in fields(NetworkState):
                 control = self.controls[f.name]
-                value = getattr(state, f.name)
+                value = _shown(f.name, getattr(state, f.name))
                 if f.name in ("width", "batch_size") and value not in [
                     v if not isinstance(v, tuple) else v[1] for v in control.options
                 ]:

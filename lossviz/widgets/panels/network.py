@@ -74,7 +74,8 @@ class SlicePanel(NetworkPanel):
         self.ax.set_title(f"{self.split} loss on the plane", fontsize=TITLE_SIZE)
         first, second = AXIS_WORDS["pca" if view.plane.kind == "pca" else "random"]
         self.ax.set_xlabel(first, fontsize=9)
-        self.ax.set_ylabel(second, fontsize=9)
+        # The held-out map is the same plane: its b axis is named once, on the left.
+        self.ax.set_ylabel(second if self.split == "training" else "", fontsize=9)
 
 
 class CurvesPanel(NetworkPanel):
