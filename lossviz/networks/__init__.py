@@ -17,6 +17,7 @@ Examples
 
 from lossviz.networks.data import Dataset, noisy_curve, spirals, two_moons
 from lossviz.networks.losses import (
+    NetworkLoss,
     accuracy,
     binary_cross_entropy,
     loss_function,
@@ -26,6 +27,7 @@ from lossviz.networks.mlp import MLP
 from lossviz.networks.slices import (
     interpolate,
     pca_directions,
+    plane_values,
     project,
     random_directions,
     slice_surface,
@@ -35,6 +37,7 @@ from lossviz.networks.train import Training, train
 __all__ = [
     "MLP",
     "Dataset",
+    "NetworkLoss",
     "Training",
     "accuracy",
     "binary_cross_entropy",
@@ -43,6 +46,7 @@ __all__ = [
     "mean_squared_error",
     "noisy_curve",
     "pca_directions",
+    "plane_values",
     "project",
     "random_directions",
     "slice_surface",

@@ -36,6 +36,8 @@ from lossviz.views.run_loss import draw_run_loss
 from lossviz.views.schedule_preview import (
     ScheduleArtists,
     draw_schedule_preview,
+    draw_schedules,
+    schedule_title,
     update_schedule_preview,
 )
 from lossviz.views.shared_levels import draw_runs_same_levels, shared_levels
@@ -93,6 +95,7 @@ __all__ = [
     "draw_run_loss",
     "draw_runs_same_levels",
     "draw_schedule_preview",
+    "draw_schedules",
     "draw_slice",
     "draw_slice_values",
     "draw_stability_map",
@@ -116,6 +119,7 @@ __all__ = [
     "update_model_fit",
     "update_paths",
     "update_paths_3d",
+    "schedule_title",
     "update_schedule_preview",
     "update_slice_path",
     "update_stability_map",

@@ -25,7 +25,7 @@ import traceback
 import weakref
 from base64 import b64encode
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ipywidgets as widgets
 import numpy as np
@@ -75,6 +75,9 @@ from lossviz.widgets.state import (
     schedule_factors,
     shown_controls,
 )
+
+if TYPE_CHECKING:
+    from lossviz.widgets.movie import Movie
 
 DEFAULT_OPTIMIZERS = ("gd", "momentum", "nesterov", "adam")
 
@@ -471,7 +474,7 @@ class Explorer:
             return buffer.getvalue()
         return encode_png(np.asarray(self.canvas.get_renderer().buffer_rgba()))
 
-    def movie(self, frames: int | None = None, fps: float = 20):
+    def movie(self, frames: int | None = None, fps: float = 20) -> Movie:
         """The figure at evenly spaced steps, sent ahead so the browser plays them alone.
 
         Play on the step slider asks the kernel for every frame; a movie's frames are
