@@ -30,7 +30,7 @@ from lossviz.networks import (
 )
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
-pytestmark = pytest.mark.slow  # it trains six networks and takes Hessians: about a minute
+pytestmark = pytest.mark.slow  # it trains eleven networks and takes Hessians: about a minute
 
 
 def rounds_to(value: float, quoted: float, digits: int) -> bool:
@@ -468,3 +468,112 @@ def test_lesson_8_exercise_11_small_batches_flat_and_lower_held_out_loss():
     assert depth[None] < depth[20] < depth[5]
     # "the full-batch network ... is the most overconfident on the held-out points it gets wrong"
     assert overconfident[None] > overconfident[20] > overconfident[5]
+
+
+# ---- lesson 8, section 10: the NetworkExplorer -------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def network_explorer():
+    """Section 10's explorer, made as the lesson's cell makes it."""
+    from lossviz import NetworkExplorer
+
+    nx = NetworkExplorer(
+        "two_moons",
+        width=16,
+        depth=2,
+        activation="tanh",
+        optimizer="momentum",
+        lr=0.1,
+        steps=1000,
+        batch_size=16,
+        plane="pca",
+    )
+    yield nx
+    nx.close()
+
+
+def test_lesson_8_section_10_the_explorer_is_set_up_as_the_lesson_says(network_explorer):
+    nx = network_explorer
+    nx.set(width=16, batch_size=16)  # as made, whichever test ran before
+    # "two hidden layers of 16 tanh units, momentum (lr 0.1, β = 0.9) for 1000 steps on
+    # mini-batches of 16 points (the batch control offers full, 64, 16 and 4)"
+    assert nx.network.sizes == (2, 16, 16, 1) and nx.network.activation == "tanh"
+    assert nx.trained.optimizer.hyper == {"lr": 0.1, "beta": 0.9}
+    assert nx.training.trajectory.shape == (1001, 337)
+    assert [label for label, _ in nx.controls["batch_size"].options] == ["full", "64", "16", "4"]
+    # "The explorer makes its own two moons: 200 points, 150 for training and 50 held out, with
+    # less noise than section 1's (0.15 rather than 0.25)"
+    assert (len(nx.data.y_train), len(nx.data.y_test)) == (150, 50)
+    np.testing.assert_array_equal(nx.data.X_train, two_moons(n=200, noise=0.15, seed=0).X_train)
+    # "here a reaches ±13.6 but b only ±2.4"
+    (a0, a1), (b0, b1) = nx.plane.bounds
+    assert rounds_to(a1, 13.6, 1) and a0 == -a1 and rounds_to(b1, 2.4, 1) and b0 == -b1
+    # "here its shades are evenly spaced in loss (the bar on the right), not by factors"
+    levels = nx.slices.levels
+    assert not nx.slices.logarithmic and np.allclose(np.diff(levels), levels[1] - levels[0])
+
+
+def final_losses(nx) -> tuple[float, float]:
+    t = nx.training
+    return float(t.train_loss[-1]), float(t.test_loss[-1])
+
+
+def test_lesson_8_exercise_12_a_narrower_network_underfits_with_a_smaller_gap(network_explorer):
+    nx = network_explorer
+    quoted = {  # width: (weights, training loss, held-out loss, gap, accuracies)
+        16: (337, 0.068, 0.174, 0.106, (0.97, 0.96)),
+        2: (15, 0.324, 0.391, 0.067, (0.89, 0.90)),
+    }
+    measured = {}
+    for width, (weights, train_loss, held_out, gap, (train_acc, test_acc)) in quoted.items():
+        nx.set(width=width)
+        t = nx.training
+        training, test = final_losses(nx)
+        assert nx.network.n_params == weights
+        # "The gap shrinks, from 0.106 to 0.067 ... (0.324 against 0.068) ... (0.391 against
+        # 0.174); it gets 89 % of the training points and 90 % of the held-out points right,
+        # against 97 % and 96 %"
+        assert rounds_to(training, train_loss, 3) and rounds_to(test, held_out, 3)
+        assert rounds_to(test - training, gap, 3)
+        assert rounds_to(t.train_accuracy[-1], train_acc, 2)
+        assert rounds_to(t.test_accuracy[-1], test_acc, 2)
+        measured[width] = training, test
+    # "almost five times as high ... more than twice as high"
+    assert 4.5 < measured[2][0] / measured[16][0] < 5
+    assert 2 < measured[2][1] / measured[16][1] < 3
+    # "far smaller than section 3's 0.573"
+    section_3 = trained().test_loss[-1] - trained().train_loss[-1]
+    assert rounds_to(section_3, 0.573, 3) and section_3 > 5 * (measured[16][1] - measured[16][0])
+
+
+def test_lesson_8_exercise_13_small_batches_take_the_path_out_of_its_plane(network_explorer):
+    nx = network_explorer
+    quoted = {  # batch: (first share, second share, sum, last 100 steps' training loss range)
+        None: (0.943, 0.040, 0.982, (0.052, 0.053)),
+        16: (0.917, 0.044, 0.960, (0.055, 0.132)),
+        4: (0.776, 0.081, 0.857, (0.077, 0.333)),
+    }
+    outside = {}
+    for batch, (first, second, both, (low, high)) in quoted.items():
+        nx.set(width=16, batch_size=batch)
+        share, last = nx.plane.explained, nx.training.train_loss[-100:]
+        # "98.2 % with the full batch, 96.0 % with batches of 16 and 85.7 % with batches of 4";
+        # the printed shares 94.3 + 4.0, 91.7 + 4.4, 77.6 + 8.1
+        assert rounds_to(share[0], first, 3) and rounds_to(share[1], second, 3)
+        assert rounds_to(share.sum(), both, 3)
+        # "the full-batch training loss stays between 0.052 and 0.053; with batches of 16 it
+        # jumps between 0.055 and 0.132, with batches of 4 between 0.077 and 0.333"
+        assert rounds_to(last.min(), low, 3) and rounds_to(last.max(), high, 3)
+        outside[batch] = 1 - share.sum()
+        if batch is None:
+            full_second = share[1]
+        if batch == 4:
+            # "the second direction holds twice its full-batch share (8.1 % against 4.0 %)"
+            assert 1.9 < share[1] / full_second < 2.1
+    # "14.3 % of the variance lies outside the plane instead of 1.8 %"
+    assert rounds_to(outside[4], 0.143, 3) and rounds_to(outside[None], 0.018, 3)
+    # "between the full-batch path's 98.2 % and exercise 10's random walk's 76 %"
+    walk = np.cumsum(np.random.default_rng(3).normal(size=(1001, 337)), axis=0)
+    assert rounds_to(pca_directions(walk)[1].sum(), 0.76, 2)
+    assert nx.training.trajectory.shape == walk.shape
