@@ -38,13 +38,13 @@ class Layout:
             width_ratios=[1.0, 1.0],
             height_ratios=[2.1, 1.0],
             left=0.085,
-            right=0.98,
+            right=0.965,  # room for the last tick label of the loss axis ("2000")
             bottom=0.12,
             top=0.80,
             wspace=0.22,
             hspace=0.8,
         )
-        half = grid[1, 1].subgridspec(1, 2, wspace=0.45)
+        half = grid[1, 1].subgridspec(1, 2, wspace=0.6)
         # Room on the right for a colourbar beside the panel (the stability map's).
         barred = grid[1, 1].subgridspec(1, 2, width_ratios=[1.0, 0.17], wspace=0.0)
         self.figure = figure

@@ -99,7 +99,7 @@ class CurvesPanel(NetworkPanel):
         ax.set_xlabel("step")
         ax.set_ylabel("loss")
         ax.set_title("loss per step", fontsize=TITLE_SIZE)
-        ax.legend(fontsize=8, loc="upper right")
+        ax.legend(fontsize=8, loc="best")
         ax.grid(alpha=0.3)
 
 
@@ -114,7 +114,7 @@ class LinePanel(NetworkPanel):
         lines = draw_interpolation(ax, LINE_ALPHAS, view.line)
         for line, split in zip(lines, view.line, strict=True):
             line.set_color(SPLIT_COLORS[split])
-        ax.legend(fontsize=8, loc="upper right")
+        ax.legend(fontsize=8, loc="best")
         ax.set_xlabel("α  (0: first weights, 1: trained)")
         ax.set_title("on the line from first to trained weights", fontsize=TITLE_SIZE)
         ax.grid(alpha=0.3)
@@ -179,7 +179,7 @@ def arrange(figure: Figure) -> dict[str, NetworkPanel]:
         right=0.93,
         bottom=0.09,
         top=0.875,
-        wspace=0.3,
+        wspace=0.4,
         hspace=0.42,
     )
     panels: list[NetworkPanel] = [
