@@ -262,18 +262,15 @@ class FrameLoop:
         visible = [p for p in self.panels if p.ax.get_visible()]
         if not overlay:
             for panel in visible:
-                for artist in panel.artists():
-                    panel.ax.draw_artist(artist)
+                _draw_shown(panel.ax, panel.artists())
                 for layer in panel.layers:
                     if not layer.overlay:
-                        for artist in layer.artists():
-                            panel.ax.draw_artist(artist)
+                        _draw_shown(panel.ax, layer.artists())
             self._under_overlay = self.canvas.copy_from_bbox(self.figure.bbox)
         for panel in visible:
             for layer in panel.layers:
                 if layer.overlay:
-                    for artist in layer.artists():
-                        panel.ax.draw_artist(artist)
+                    _draw_shown(panel.ax, layer.artists())
 
     def _on_draw(self, event) -> None:
         # After any full draw (ours, or a zoom, pan or resize): cache, then add the animation.
@@ -367,3 +364,11 @@ def _inside(box: Bbox, cell: tuple[int, int, int, int]) -> bool:
 def _overlaps(box: Bbox, cell: tuple[int, int, int, int]) -> bool:
     x0, y0, x1, y1 = cell
     return box.x0 < x1 and x0 < box.x1 and box.y0 < y1 and y0 < box.y1
+
+
+def _draw_shown(ax, artists) -> None:
+    """Draw each visible artist on ``ax``. A hidden one draws nothing anyway, but some
+    (a `Quiver`: the arrows off) would first build their shapes: skipped, it costs nothing."""
+    for artist in artists:
+        if artist.get_visible():
+            ax.draw_artist(artist)
