@@ -12,6 +12,11 @@ Newton run in one closed-form 2-D solve per step (see
 that need where the runs end, not how they got there (`lossviz.basins`): no
 (steps + 1, runs, 2) path is stored, divergence is checked as the runs advance,
 and the loop stops once every run has diverged.
+
+Every step needs the gradient at the runs' positions and, to tell which runs
+diverged, the loss there. A model surface that computes both in one pass over its
+data (``ModelSurface(..., loss_and_gradient=...)``) gives both at once on full-batch
+steps; the numbers are the same either way.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from lossviz._checks import check_integer, check_number
+from lossviz.models.base import ModelSurface
 from lossviz.optimizers.base import Optimizer, optimizer
 from lossviz.optimizers.moments import Moments, moment_step, step_factors
 from lossviz.optimizers.newton import newton_step
@@ -378,7 +384,7 @@ def descend(
         path = np.empty((steps + 1, runs, 2))
         path[0] = p
     else:
-        kept = _Tail(s, p, steps, tail)
+        kept = _Tail(s, runs, steps, tail)
 
     if fused:
         factors = _FusedFactors([opts[i] for i in fused], [labels[i] for i in fused], k, steps)
@@ -410,9 +416,23 @@ def descend(
     gradient, hessian = s._gradient, s._hessian
     if fused:
         k_g, k_m, r, constants = factors.k_g, factors.k_m, factors.r, factors.constants
+    # Loss and gradient in one pass where the surface has it; a mini-batch's gradient is
+    # not the full loss's, so then they are taken apart. ``value`` is the loss at path
+    # index t, read where step t takes its gradient.
+    both = _loss_and_gradient(s) if batch_size is None else None
+    value = None
+    if both is not None and tail is None:
+        losses = np.empty((steps + 1, runs))  # time-major, like path
     with np.errstate(all="ignore"):
         for t in range(steps):
-            g = gradient(p) if batch_size is None else s.stochastic_grad(p, batch_size, rng)
+            if both is not None:
+                value, g = both(p)
+            if tail is not None and not kept.record(t, p, value):
+                break  # every run has diverged: nothing after this is kept
+            if both is None:
+                g = gradient(p) if batch_size is None else s.stochastic_grad(p, batch_size, rng)
+            elif tail is None:
+                losses[t] = value
             if noise:
                 g = g + noise * rng.standard_normal(g.shape)
             if n_fused == runs:
@@ -435,14 +455,17 @@ def descend(
                     )
             p = p + step
             if tail is not None:
-                if not kept.record(t + 1, p):
-                    break  # every run has diverged: nothing after this is kept
                 continue
             path[t + 1] = p
             if trace:
                 grads[t] = g
                 if fused:
                     moments_m[t], moments_s[t] = m, s_
+        else:  # every step taken (or none asked for): the last positions
+            if tail is not None:
+                kept.record(steps, p)
+            elif both is not None:
+                losses[steps] = _loss(s, p)
 
         if tail is not None:
             ends = kept.finish()
@@ -461,10 +484,12 @@ def descend(
                 ends = {name: caller_order(a, axis=0) for name, a in ends.items()}
             else:
                 path = caller_order(path)
+                if both is not None:
+                    losses = caller_order(losses)
                 if trace:
                     traced = [caller_order(a) for a in traced]
         if tail is None:
-            loss, bad = _loss_and_divergence(s, path)
+            loss, bad = _loss_and_divergence(s, path, losses if both is not None else None)
     names = [label for label in labels for _ in range(k)]
     if tail is not None:
         return Run(
@@ -582,12 +607,22 @@ def _loss(s: Surface, points: np.ndarray) -> np.ndarray:
     return value.reshape(points.shape[:-1])
 
 
-def _loss_and_bad(s: Surface, points: np.ndarray, box: _Box) -> tuple[np.ndarray, np.ndarray]:
+def _loss_and_gradient(s: Surface):
+    """The surface's loss and gradient in one pass, ``f(p) -> (loss (...), gradient (..., 2))``
+    for points (..., 2), where it has one (a `ModelSurface`'s ``loss_and_gradient``); else None."""
+    return s._loss_and_gradient if isinstance(s, ModelSurface) else None
+
+
+def _loss_and_bad(
+    s: Surface, points: np.ndarray, box: _Box, value: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Loss at ``points`` (..., 2) and whether each is diverged, both of shape (...).
 
     A point is diverged where its loss is not finite or it lies out of reach (`_far_box`).
+    ``value``, where given, is the loss at ``points``, already computed.
     """
-    value = _loss(s, points)
+    if value is None:
+        value = _loss(s, points)
     # One coordinate at a time: an operation between (..., 2) and (2,) runs an inner
     # loop of length 2 per point, ten times slower. NaN compares False: outside.
     (centre_x, reach_x), (centre_y, reach_y) = box
@@ -601,29 +636,38 @@ def _loss_and_bad(s: Surface, points: np.ndarray, box: _Box) -> tuple[np.ndarray
     return value, ~ok
 
 
-def _loss_and_divergence(s: Surface, path: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _loss_and_divergence(
+    s: Surface, path: np.ndarray, loss: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Loss along time-major paths (steps + 1, runs, 2) and where they are diverged.
 
     Both results have shape (steps + 1, runs). A point is diverged where its
     loss is not finite or it lies more than ``FAR`` bounds-widths outside the
     bounds. Large batches go in blocks of steps that stay in cache: streaming
     the whole path through full-size temporaries costs several times more.
+    ``loss``, where given, is the loss along the paths, already computed.
     """
     points, runs = path.shape[:2]
     box = _far_box(s)
-    loss = np.empty((points, runs))
+    given = loss
+    if given is None:
+        loss = np.empty((points, runs))
     bad = np.empty((points, runs), dtype=bool)
     block = max(1, _POINTS_PER_CALL // max(runs, 1))
     for i in range(0, points, block):
-        loss[i : i + block], bad[i : i + block] = _loss_and_bad(s, path[i : i + block], box)
+        rows = slice(i, i + block)
+        loss[rows], bad[rows] = _loss_and_bad(
+            s, path[rows], box, None if given is None else given[rows]
+        )
     return loss, bad
 
 
 class _Tail:
     """What ``descend(..., tail=w)`` keeps as the runs advance, in the engine's run order.
 
-    For every path index ``i`` the runs reach, `record` evaluates the loss and the
-    divergence test of `_loss_and_divergence` on the (runs, 2) positions, and keeps:
+    For every path index ``i`` the runs reach, in order from 0, `record` evaluates the
+    loss (or takes it) and the divergence test of `_loss_and_divergence` on the (runs, 2)
+    positions, and keeps:
 
     * the positions and losses of indices ``steps - w`` .. ``steps``, time-major
       (w + 1, runs, 2) and (w + 1, runs), as the whole path would hold them;
@@ -632,8 +676,7 @@ class _Tail:
       which is what `Run.final` and `Run.final_loss` read off the whole path.
     """
 
-    def __init__(self, s: Surface, start: np.ndarray, steps: int, tail: int) -> None:
-        runs = len(start)
+    def __init__(self, s: Surface, runs: int, steps: int, tail: int) -> None:
         self.surface = s
         self.box = _far_box(s)
         self.first = steps - tail
@@ -644,14 +687,12 @@ class _Tail:
         self.last_finite = np.empty((runs, 2))
         self.last_finite_loss = np.empty(runs)
         self.alive = np.ones(runs, dtype=bool)
-        with np.errstate(all="ignore"):  # a start may have no finite loss: that is data
-            self.record(0, start)
 
-    def record(self, i: int, p: np.ndarray) -> bool:
-        """Take in the positions ``p`` (runs, 2) at path index ``i``; False once every run
-        has diverged. ``p`` must not be modified afterwards (it is kept as the previous
-        positions)."""
-        loss, bad = _loss_and_bad(self.surface, p, self.box)
+    def record(self, i: int, p: np.ndarray, loss: np.ndarray | None = None) -> bool:
+        """Take in the positions ``p`` (runs, 2) at path index ``i``, and their ``loss``
+        (runs,) if already computed; False once every run has diverged. ``p`` must not be
+        modified afterwards (it is kept as the previous positions)."""
+        loss, bad = _loss_and_bad(self.surface, p, self.box, loss)
         newly = bad & self.alive
         some = newly.any()
         if some:

@@ -252,3 +252,15 @@ def test_the_legend_covers_no_basin_and_no_neighbour(himmelblau):
     box = artists.legend.get_window_extent(renderer)
     assert not box.overlaps(ax.get_window_extent(renderer))
     assert not box.overlaps(neighbour.get_window_extent(renderer))
+
+
+@pytest.mark.parametrize("name", ["linear_regression", "tiny_network"])
+@pytest.mark.parametrize("opt", ["momentum", "adam"])
+def test_a_models_faster_loss_leaves_every_label_as_its_data_gives_it(name, opt):
+    # A closed-form loss (linear regression) and the loss shared with the gradient in one
+    # pass (tiny network) are what the engine reads; the data's own mean is the reference.
+    s = lossviz.surface(name)
+    plain = lossviz.surface(name)
+    plain._value, plain._loss_and_gradient = plain._data_loss, None
+    o = lossviz.optimizer(opt, lr=0.05)
+    np.testing.assert_array_equal(basins(s, o, 30, 150).labels, basins(plain, o, 30, 150).labels)

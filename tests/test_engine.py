@@ -415,3 +415,65 @@ def test_large_batches_of_one_or_many_optimizers_equal_small_ones_exactly(bowl):
     for i, opt in enumerate(opts):
         alone = descend(bowl, opt, start=starts[:70], steps=100)
         np.testing.assert_array_equal(many.path[i * 70 : (i + 1) * 70], alone.path)
+
+
+# -- a model's loss and gradient in one pass ----------------------------------------------------
+def without_one_pass(s):
+    """The same model surface, made to take its loss and gradient apart."""
+    apart = lossviz.models.tiny_network(**s.params)
+    apart._loss_and_gradient = None
+    return apart
+
+
+def counted_one_pass(s):
+    """``s`` with its one-pass loss and gradient counting the points it is called at."""
+    calls = []
+    one_pass = s._loss_and_gradient
+
+    def counting(p):
+        calls.append(len(p))
+        return one_pass(p)
+
+    s._loss_and_gradient = counting
+    return calls
+
+
+def assert_runs_equal(a, b):
+    for field in ("path", "loss", "diverged", "diverged_step", "final", "final_loss", "grad"):
+        np.testing.assert_array_equal(getattr(a, field), getattr(b, field), err_msg=field)
+
+
+def test_one_pass_loss_and_gradient_change_no_number():
+    s = lossviz.models.tiny_network()
+    apart = without_one_pass(s)
+    calls = counted_one_pass(s)
+    starts = tail_starts(s)  # a start outside reach among them: diverged at index 0
+    opts = [momentum(0.05, beta=0.9), adam(0.3), gd(5.0), newton(0.5), sign_descent(0.05)]
+    for extra in ({}, {"trace": True}, {"tail": 6}, {"noise": 0.5, "seed": 1}):
+        calls.clear()
+        one = descend(s, opts, start=starts, steps=60, **extra)
+        assert_runs_equal(one, descend(apart, opts, start=starts, steps=60, **extra))
+        # One call per step, on every run; the last positions' loss alone by `_value`.
+        assert calls == [len(one)] * 60
+    assert one.diverged.any() and not one.diverged.all()
+
+
+def test_one_pass_loss_and_gradient_are_left_out_for_mini_batches():
+    s = lossviz.models.tiny_network()
+    calls = counted_one_pass(s)
+    starts = s.grid(4).reshape(-1, 2)
+    for tail in (None, 5):
+        extra = dict(start=starts, steps=30, batch_size=8, tail=tail)
+        apart = descend(without_one_pass(s), gd(0.5), **extra)
+        assert_runs_equal(descend(s, gd(0.5), **extra), apart)
+    assert calls == []
+
+
+def test_a_tail_run_where_every_run_diverges_stops_as_before_with_one_pass():
+    s = lossviz.models.tiny_network()
+    calls = counted_one_pass(s)
+    (xmin, xmax), _ = s.bounds
+    starts = np.array([[xmax + 20 * (xmax - xmin), 0.0], [0.3, 0.2]])
+    ends = descend(s, gd(1e4), start=starts, steps=200, tail=10)
+    assert ends.diverged.all() and len(calls) < 200
+    assert_runs_equal(ends, descend(without_one_pass(s), gd(1e4), start=starts, steps=200, tail=10))

@@ -183,7 +183,10 @@ def test_linear_regression_loss_by_hand():
     s = linear_regression(n=4, noise=0.0, true_w=2.0, true_b=-1.0, holdout=0.0)
     np.testing.assert_allclose(s.y_train, 2 * s.x_train - 1)
     assert float(s([1.0, 0.0])) == pytest.approx(np.mean((s.x_train - 1) ** 2))
-    assert float(s([2.0, -1.0])) == 0.0
+    # Summed over the data the residuals at the true line are exactly 0; the closed form
+    # the surface evaluates, about a fit p* found to rounding, is 0 to rounding.
+    assert float(s.data_loss([2.0, -1.0])) == 0.0
+    assert float(s([2.0, -1.0])) == pytest.approx(0.0, abs=1e-25)
 
 
 def test_heldout_loss_is_nan_without_a_heldout_split():
@@ -411,6 +414,52 @@ def test_a_model_without_a_hand_gradient_uses_autograd(autograd_calls):
     autograd_calls.clear()
     lossviz.descend(plain, "gd", steps=5)
     assert len(autograd_calls) > 0
+
+
+# -- faster forms of the loss ------------------------------------------------------------------
+LINEAR_CASES = [kw for name, kw in CASES if name == "linear_regression"]
+TINY_CASES = [kw for name, kw in CASES if name == "tiny_network"]
+
+
+@pytest.mark.parametrize("kwargs", LINEAR_CASES, ids=str)
+@pytest.mark.parametrize("distance", [1e-8, 1e-4, 1.0, 10.0, 1e3, 1e6])
+def test_linear_regressions_closed_form_loss_is_the_mean_over_its_data(kwargs, distance):
+    s = linear_regression(**kwargs)
+    p = s.minima[0] + distance * np.random.default_rng(5).standard_normal((3, 4, 2))
+    if kwargs.get("noise") == 0.0:
+        # Noise-free, L(p*) is 0 to rounding, so near p* the loss is as small as the error
+        # of rounding the weights (p* or the residuals to a few ulps, times H (p - p*)):
+        # the two forms agree to that, not relatively.
+        np.testing.assert_allclose(s(p), s.data_loss(p), rtol=1e-12, atol=1e-14 * distance)
+    else:
+        np.testing.assert_allclose(s(p), s.data_loss(p), rtol=1e-12, atol=0)
+    assert s(p).shape == (3, 4)
+
+
+def test_a_model_without_a_closed_form_is_its_data_loss():
+    s = tiny_network()
+    p = points_in_bounds(s)
+    np.testing.assert_array_equal(s(p), s.data_loss(p))
+
+
+@pytest.mark.parametrize("kwargs", TINY_CASES, ids=str)
+def test_tiny_networks_one_pass_loss_and_gradient_are_its_loss_and_gradient(kwargs):
+    s = tiny_network(**kwargs)
+    rng = np.random.default_rng(6)
+    # The engine's shapes (runs, 2): runs around, below and above a block of points.
+    for runs in (1, 5, 64, 65, 700, 3000):
+        p = rng.uniform(-30, 30, (runs, 2))
+        loss, gradient = s._loss_and_gradient(p)
+        np.testing.assert_array_equal(loss, s(p))
+        np.testing.assert_array_equal(gradient, s.grad(p))
+    # Other shapes: numpy's dot over (3, 4, m) sums in another order than over (12, m).
+    p = rng.uniform(-3, 3, (3, 4, 2))
+    loss, gradient = s._loss_and_gradient(p)
+    np.testing.assert_array_equal(loss, s(p))
+    np.testing.assert_allclose(gradient, s.grad(p), rtol=1e-13, atol=1e-15)
+    loss, gradient = s._loss_and_gradient(np.array([0.4, -1.2]))
+    assert loss.shape == () and gradient.shape == (2,)
+    assert float(loss) == float(s([0.4, -1.2]))
 
 
 # -- mini-batch gradients -----------------------------------------------------------------------

@@ -355,3 +355,19 @@ def test_the_legend_and_colourbar_cover_no_cell_no_label_and_no_title(heavy_ball
         for box in (legend, bar):
             assert not box.overlaps(ax.get_window_extent(renderer))
             assert fig.bbox.contains(box.x0, box.y0) and fig.bbox.contains(box.x1, box.y1)
+
+
+@pytest.mark.parametrize("name", ["linear_regression", "tiny_network"])
+def test_a_models_faster_loss_leaves_the_map_as_its_data_gives_it(name):
+    # A closed-form loss (linear regression) and the loss shared with the gradient in one
+    # pass (tiny network) are what the engine reads; the data's own mean is the reference.
+    s = lossviz.surface(name)
+    plain = lossviz.surface(name)
+    plain._value, plain._loss_and_gradient = plain._data_loss, None
+    lrs, betas = np.geomspace(1e-3, 1.0, 12), np.linspace(0.0, 0.99, 12)
+    fast = stability_map(s, "momentum", lrs, betas, steps=200)
+    reference = stability_map(plain, "momentum", lrs, betas, steps=200)
+    np.testing.assert_array_equal(fast.diverged, reference.diverged)
+    np.testing.assert_array_equal(fast.steps_to_converge, reference.steps_to_converge)
+    np.testing.assert_allclose(fast.final_loss, reference.final_loss, rtol=1e-12)
+    assert fast.diverged.any() and (fast.steps_to_converge >= 0).any()

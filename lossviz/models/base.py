@@ -42,6 +42,19 @@ MeanHessian = Callable[[np.ndarray, np.ndarray], Callable[[np.ndarray], np.ndarr
 examples ``x`` (m,) or (m, 2), ``y`` (m,), as a function ``h(p) -> (..., 2, 2)`` of weights
 (..., 2); like `MeanGradient`, data-only work is done once, in ``mean_hessian``."""
 
+MeanLoss = Callable[[np.ndarray, np.ndarray], Callable[[np.ndarray], np.ndarray]]
+"""``mean_loss(x, y) -> f``: the mean example loss over the examples ``x`` (m,) or (m, 2),
+``y`` (m,) in a cheaper form than the data's (a closed form), as a function ``f(p) -> (...)``
+of weights (..., 2); data-only work (the least-squares fit, say) is done once, in ``mean_loss``."""
+
+MeanLossAndGradient = Callable[
+    [np.ndarray, np.ndarray], Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
+]
+"""``mean_loss_and_gradient(x, y) -> f``: the mean example loss and its gradient over the
+examples ``x``, ``y`` in one pass over the data, as ``f(p) -> (loss (...), gradient (..., 2))``
+for weights (..., 2): where that pass dominates (a ``tanh`` per example and point), the engine
+then makes it once per step instead of twice."""
+
 
 def mean_loss(example_loss: ExampleLoss, x: np.ndarray, y: np.ndarray) -> LossFunction:
     """The mean of ``example_loss`` over the data, as a surface function ``f(w1, w2)``.
@@ -83,6 +96,19 @@ class ModelSurface(Surface):
         ``hessian(x_train, y_train)`` becomes the surface's Hessian (Newton's method asks
         for it at every step; it uses the full training loss, never a mini-batch). It must
         equal autograd's Hessian of the mean loss; without it, autograd computes it.
+    loss
+        Optional cheaper form of the training loss, a `MeanLoss` ``loss(x, y) -> f``:
+        ``loss(x_train, y_train)`` becomes the surface's height (what calling the surface
+        and the engine evaluate). It must equal the mean of ``example_loss`` over the
+        training split, which stays the reference (`data_loss`; the tests hold it to
+        that). Mini-batches only ever need gradients; the held-out loss uses the data.
+    loss_and_gradient
+        Optional `MeanLossAndGradient` ``loss_and_gradient(x, y) -> f``: the engine
+        evaluates ``loss_and_gradient(x_train, y_train)`` once per step, where it needs
+        both at the same point (full-batch steps). Its loss must be the surface's loss
+        bit for bit, its gradient the surface's gradient (bit for bit where a BLAS
+        product sums each row alike; the tests hold it to that), so that a run is the
+        same with it or without it.
     parameter_names
         Names of the two weights, for axis labels, e.g. ``("w", "b")``.
 
@@ -95,7 +121,7 @@ class ModelSurface(Surface):
     --------
     >>> import lossviz.models
     >>> s = lossviz.models.linear_regression(noise=0.0, true_w=2.0, true_b=-1.0)
-    >>> s.minima.round(6).tolist(), float(s([2.0, -1.0]))
+    >>> s.minima.round(6).tolist(), round(float(s([2.0, -1.0])), 12)
     ([[2.0, -1.0]], 0.0)
     """
 
@@ -115,6 +141,8 @@ class ModelSurface(Surface):
         parameter_names: tuple[str, str] = ("w1", "w2"),
         gradient: MeanGradient | None = None,
         hessian: MeanHessian | None = None,
+        loss: MeanLoss | None = None,
+        loss_and_gradient: MeanLossAndGradient | None = None,
     ) -> None:
         self.x_train, self.y_train = (_read_only(a) for a in train)
         self.x_heldout, self.y_heldout = (_read_only(a) for a in heldout)
@@ -132,6 +160,14 @@ class ModelSurface(Surface):
             description=description,
         )
         self.parameter_names = parameter_names
+        # The data form stays as the reference (`data_loss`) and as what autograd
+        # differentiates; a closed form, where given, is the height everyone reads.
+        self._data_loss = self._value
+        if loss is not None:
+            self._value = loss(self.x_train, self.y_train)
+        self._loss_and_gradient = (
+            None if loss_and_gradient is None else loss_and_gradient(self.x_train, self.y_train)
+        )
         self._model = model
         self._example_loss = example_loss
         self._mean_gradient = gradient
@@ -140,6 +176,12 @@ class ModelSurface(Surface):
     def _loss_on(self, p, x, y):
         """Mean loss of weights ``p`` (..., 2) over the examples ``x``, ``y``; shape (...)."""
         return anp.mean(self._example_loss(p[..., 0:1], p[..., 1:2], x, y), axis=-1)
+
+    def data_loss(self, p: Any) -> np.ndarray:
+        """The training loss at ``p`` (..., 2) as the mean of ``example_loss`` over the data,
+        shape (...): the reference for a closed form given as ``loss``."""
+        p = as_points(p)
+        return np.asarray(self._data_loss(p), dtype=np.float64)
 
     def predict(self, p: Any, x: Any) -> np.ndarray:
         """The model's output for weights ``p`` (..., 2) at inputs ``x`` (m,) or (m, 2).
@@ -353,6 +395,8 @@ __all__ = [
     "ModelSurface",
     "MeanGradient",
     "MeanHessian",
+    "MeanLoss",
+    "MeanLossAndGradient",
     "draw_dataset",
     "mean_loss",
     "newton_minimum",
