@@ -439,8 +439,16 @@ def counted_one_pass(s):
 
 
 def assert_runs_equal(a, b):
-    for field in ("path", "loss", "diverged", "diverged_step", "final", "final_loss", "grad"):
+    """Equal runs. Bit for bit on this machine's OpenBLAS; a matrix-vector kernel chosen for
+    another CPU may round a row's sum differently, so numbers may differ there by rounding."""
+    for field in ("diverged", "diverged_step"):
         np.testing.assert_array_equal(getattr(a, field), getattr(b, field), err_msg=field)
+    for field in ("path", "loss", "final", "final_loss", "grad"):
+        first, second = getattr(a, field), getattr(b, field)
+        if first is None or second is None:  # grad: only traced runs keep it
+            assert first is None and second is None, field
+            continue
+        np.testing.assert_allclose(first, second, rtol=1e-9, atol=1e-12, err_msg=field)
 
 
 def test_one_pass_loss_and_gradient_change_no_number():
