@@ -969,3 +969,11 @@ def explorer_state(page) -> dict:
         return json.loads(text.strip().splitlines()[-1])
     except (ValueError, IndexError):
         raise AssertionError(f"could not read the Explorer's state: {text!r}") from None
+
+
+def keep_screenshot(page, selector: str, name: str) -> None:
+    """Save the first ``selector`` element as ``name`` where ``LOSSVIZ_SCREENSHOTS`` names a
+    folder (for a look at what a test saw); nothing otherwise."""
+    folder = os.environ.get("LOSSVIZ_SCREENSHOTS")
+    if folder:
+        page.locator(selector).first.screenshot(path=str(Path(folder) / name))

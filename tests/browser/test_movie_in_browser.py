@@ -8,8 +8,6 @@ soon as play reaches it (never a blank frame), all while the kernel sleeps.
 from __future__ import annotations
 
 import json
-import os
-from pathlib import Path
 
 import jupyter_harness as harness
 import pytest
@@ -79,10 +77,7 @@ def start_cell(page, index: int) -> None:
 
 
 def screenshot(page, name: str) -> None:
-    """Kept for a look where ``LOSSVIZ_SCREENSHOTS`` names a folder."""
-    folder = os.environ.get("LOSSVIZ_SCREENSHOTS")
-    if folder:
-        page.locator(MOVIE).first.screenshot(path=str(Path(folder) / name))
+    harness.keep_screenshot(page, MOVIE, name)
 
 
 def test_the_browser_plays_the_movie_while_the_kernel_sleeps(page, jupyterlab, movie_notebook):

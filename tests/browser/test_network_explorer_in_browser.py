@@ -8,8 +8,6 @@ slider's readout) must train again, with the progress bar seen while it trains.
 from __future__ import annotations
 
 import json
-import os
-from pathlib import Path
 
 import jupyter_harness as harness
 import pytest
@@ -39,10 +37,7 @@ def settings(page) -> dict:
 
 
 def screenshot(page, name: str) -> None:
-    """Kept for a look where ``LOSSVIZ_SCREENSHOTS`` names a folder."""
-    folder = os.environ.get("LOSSVIZ_SCREENSHOTS")
-    if folder:
-        page.locator(WIDGET).first.screenshot(path=str(Path(folder) / name))
+    harness.keep_screenshot(page, WIDGET, name)
 
 
 def test_network_explorer_in_jupyterlab(page, jupyterlab, network_notebook):
