@@ -29,7 +29,6 @@ from typing import Any
 import numpy as np
 
 from lossviz._checks import check_integer, check_number
-from lossviz.models.base import ModelSurface
 from lossviz.optimizers.base import Optimizer, optimizer
 from lossviz.optimizers.moments import Moments, moment_step, step_factors
 from lossviz.optimizers.newton import newton_step
@@ -419,7 +418,7 @@ def descend(
     # Loss and gradient in one pass where the surface has it; a mini-batch's gradient is
     # not the full loss's, so then they are taken apart. ``value`` is the loss at path
     # index t, read where step t takes its gradient.
-    both = _loss_and_gradient(s) if batch_size is None else None
+    both = s._loss_and_gradient if batch_size is None else None
     value = None
     if both is not None and tail is None:
         losses = np.empty((steps + 1, runs))  # time-major, like path
@@ -605,12 +604,6 @@ def _loss(s: Surface, points: np.ndarray) -> np.ndarray:
     for i in range(0, len(flat), _POINTS_PER_CALL):
         value[i : i + _POINTS_PER_CALL] = s._value(flat[i : i + _POINTS_PER_CALL])
     return value.reshape(points.shape[:-1])
-
-
-def _loss_and_gradient(s: Surface):
-    """The surface's loss and gradient in one pass, ``f(p) -> (loss (...), gradient (..., 2))``
-    for points (..., 2), where it has one (a `ModelSurface`'s ``loss_and_gradient``); else None."""
-    return s._loss_and_gradient if isinstance(s, ModelSurface) else None
 
 
 def _loss_and_bad(

@@ -172,6 +172,10 @@ class Surface:
     (2, 2, 2)
     """
 
+    # The loss and gradient in one pass, ``f(p) -> (loss (...), gradient (..., 2))``, where a
+    # surface has a cheaper joint form (a model's, over its data); the engine then uses it.
+    _loss_and_gradient: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]] | None = None
+
     def __init__(
         self,
         name: str,
