@@ -1,6 +1,8 @@
 """Newton's two forms: the plain ``update`` (a linear solve) and the engine's batched
 closed form (`newton_step`, Cramer's rule) take the same steps."""
 
+import sys
+
 import numpy as np
 import pytest
 
@@ -66,6 +68,31 @@ def test_newton_runs_in_a_mixed_batch_equal_their_single_runs():
         alone = descend(s, opt, start=starts, steps=40)
         rows = together.runs_of(together.labels[i])
         np.testing.assert_array_equal(together.path[rows], alone.path)
+
+
+@pytest.mark.parametrize("n", [1, 3, 8])
+def test_a_few_points_step_on_floats_as_the_arrays_do(n, monkeypatch):
+    """Up to SCALAR_UP_TO points `newton_step` computes on Python floats: the same numbers,
+    bit for bit, as the array form, with rates and dampings per point or shared, and with
+    overflowing, infinite and NaN entries."""
+    module = sys.modules["lossviz.optimizers.newton"]
+    assert n <= module.SCALAR_UP_TO
+    rng = np.random.default_rng(n)
+    g = rng.normal(size=(n, 2)) * 10.0 ** rng.integers(-8, 8, size=(n, 2))
+    h = rng.normal(size=(n, 2, 2)) * 10.0 ** rng.integers(-8, 8, size=(n, 1, 1))
+    h[0, 0, 0] = 1e300  # a determinant that overflows
+    if n > 1:
+        g[1, 0] = np.inf
+        h[-1, 1, 1] = np.nan
+    cases = [(np.full(n, -0.7), rng.uniform(0, 2, n)), (-0.3, 1e-3), (rng.uniform(-1, 0, n), 0.0)]
+    for scale, damping in cases:
+        with np.errstate(all="ignore"):
+            floats = newton_step(g, h, scale, damping)
+            monkeypatch.setattr(module, "SCALAR_UP_TO", 0)
+            arrays = newton_step(g, h, scale, damping)
+            monkeypatch.setattr(module, "SCALAR_UP_TO", 8)
+        assert floats.shape == (n, 2) and floats.dtype == np.float64
+        np.testing.assert_array_equal(floats, arrays)
 
 
 def test_singular_system_takes_the_least_squares_step():
