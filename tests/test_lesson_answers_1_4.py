@@ -914,7 +914,10 @@ def test_lesson_4_exercise_2_adams_first_step(explorers):
     ex.set(lr=2.5)
     assert " 2.81 not converged" in readout_row(ex, "adam")
     ex.set(lr=2.6)
-    assert " 15 not converged" in readout_row(ex, "adam")
+    # "about 15": 15.0 or 15.2 as numpy's kernels for the CPU round (AVX2 or AVX-512), this
+    # far into an erratic run.
+    distance = re.search(r" (\S+) not converged$", readout_row(ex, "adam"))
+    assert distance and round(float(distance[1])) == 15
     ex.set(lr=2.8)
     assert readout_row(ex, "adam").endswith("converged in 125 steps")
 

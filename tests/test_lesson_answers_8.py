@@ -551,8 +551,8 @@ def test_lesson_8_exercise_13_small_batches_take_the_path_out_of_its_plane(netwo
     nx = network_explorer
     quoted = {  # batch: (first share, second share, sum, last 100 steps' training loss range)
         None: (0.943, 0.040, 0.982, (0.052, 0.053)),
-        16: (0.917, 0.044, 0.960, (0.055, 0.132)),
-        4: (0.776, 0.081, 0.857, (0.077, 0.333)),
+        16: (0.917, 0.044, 0.960, (0.055, 0.13)),
+        4: (0.776, 0.081, 0.857, (0.08, 0.3)),  # "under 0.08", "over 0.3"
     }
     outside = {}
     for batch, (first, second, both, (low, high)) in quoted.items():
@@ -563,8 +563,14 @@ def test_lesson_8_exercise_13_small_batches_take_the_path_out_of_its_plane(netwo
         assert rounds_to(share[0], first, 3) and rounds_to(share[1], second, 3)
         assert rounds_to(share.sum(), both, 3)
         # "the full-batch training loss stays between 0.052 and 0.053; with batches of 16 it
-        # jumps between 0.055 and 0.132, with batches of 4 between 0.077 and 0.333"
-        assert rounds_to(last.min(), low, 3) and rounds_to(last.max(), high, 3)
+        # jumps between 0.055 and about 0.13, with batches of 4 from under 0.08 to over 0.3".
+        # The largest of 100 mini-batch losses hangs on rounding: with batches of 4 it is 0.318
+        # or 0.333 as numpy's and OpenBLAS's kernels for the CPU round (AVX-512 or AVX2).
+        if batch == 4:
+            assert last.min() < low and last.max() > high
+        else:
+            high_digits = 3 if batch is None else 2
+            assert rounds_to(last.min(), low, 3) and rounds_to(last.max(), high, high_digits)
         outside[batch] = 1 - share.sum()
         if batch is None:
             full_second = share[1]
