@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import itertools
 import struct
 import zlib
 from base64 import b64encode
@@ -36,14 +38,40 @@ FigureManager = _ipympl.FigureManager
 def encode_png(pixels: np.ndarray) -> bytes:
     """PNG bytes of an RGBA image ``pixels`` (height, width, 4) uint8.
 
-    Written directly: no row filter, zlib level 1. For the Explorer's frames,
-    mostly transparent diffs, this is about three times faster than PIL
-    (which tries a filter per row and compresses at level 6) at the same size.
+    Written directly: no row filter, zlib level 1, and rows that are all zero (in a diff
+    frame, every row the frame did not change: most of them) never go through the
+    compressor. For the Explorer's frames this is several times faster than PIL (which
+    tries a filter per row and compresses at level 6), and smaller.
+
+    The image data is one zlib stream (RFC 1950) of raw deflate segments (RFC 1951), each
+    ending on a byte boundary (a sync flush) so that they can be joined: the rows that
+    hold some nonzero byte are compressed band by band, each run of all-zero rows is put
+    together from cached segments of 1, 2, 4, ... zero rows, and an empty final block
+    and the Adler-32 of all the rows close the stream. Any PNG decoder reads it.
     """
     height, width, _ = pixels.shape
-    rows = np.empty((height, width * 4 + 1), dtype=np.uint8)
+    stride = width * 4 + 1
+    rows = np.empty((height, stride), dtype=np.uint8)
     rows[:, 0] = 0  # filter type "None" for every row
     rows[:, 1:] = pixels.reshape(height, -1)
+
+    # Whether each row holds a nonzero byte, a pixel (four bytes) at a time.
+    nonzero = np.ascontiguousarray(pixels).view(np.uint32).reshape(height, width).any(axis=1)
+    # Bands of rows alike (all zero, or not): [starts[i], starts[i + 1]).
+    starts = [0, *(np.flatnonzero(nonzero[1:] != nonzero[:-1]) + 1).tolist(), height]
+    parts = [b"\x78\x01"]  # zlib header: deflate, 32 KiB window, fastest level
+    for first, last in itertools.pairwise(starts):
+        if nonzero[first]:
+            band = zlib.compressobj(1, zlib.DEFLATED, -15)
+            parts.append(band.compress(rows[first:last]) + band.flush(zlib.Z_SYNC_FLUSH))
+        else:
+            count = last - first
+            while count:
+                power = 1 << (count.bit_length() - 1)
+                parts.append(_zero_rows(stride, power))
+                count -= power
+    parts.append(b"\x03\x00")  # an empty final block (fixed Huffman: BFINAL, BTYPE 01, EOB)
+    parts.append(struct.pack(">I", zlib.adler32(rows)))
 
     def chunk(kind: bytes, data: bytes) -> bytes:
         crc = zlib.crc32(kind + data) & 0xFFFFFFFF
@@ -53,9 +81,16 @@ def encode_png(pixels: np.ndarray) -> bytes:
     return (
         b"\x89PNG\r\n\x1a\n"
         + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(rows.tobytes(), 1))
+        + chunk(b"IDAT", b"".join(parts))
         + chunk(b"IEND", b"")
     )
+
+
+@functools.lru_cache(maxsize=64)
+def _zero_rows(stride: int, count: int) -> bytes:
+    """``count`` rows of ``stride`` zero bytes as a raw deflate segment ending in a sync flush."""
+    segment = zlib.compressobj(1, zlib.DEFLATED, -15)
+    return segment.compress(bytes(stride * count)) + segment.flush(zlib.Z_SYNC_FLUSH)
 
 
 class FrameCanvas(Canvas):
