@@ -798,3 +798,29 @@ def test_set_draws_at_once_where_a_drag_would_coalesce():
             ex.close()
 
     run_in_fresh_loop(scenario())
+
+
+def test_frame_canvas_sends_whole_frames_where_the_figure_is_transparent():
+    """A diff frame is overlaid on the last one, which transparent pixels cannot be: a
+    figure with any transparent pixel goes whole, an opaque one as a diff."""
+    from matplotlib.figure import Figure
+
+    from lossviz.widgets.canvas import FigureManager, FrameCanvas
+
+    def frames_of(facecolor):
+        figure = Figure(figsize=(2, 1), dpi=50, facecolor=facecolor)
+        canvas = FrameCanvas(figure)
+        manager = FigureManager(canvas, 0)
+        figure.add_subplot().plot([0, 1], [0, 1])
+        modes = []
+        for _ in range(2):
+            canvas.draw()
+            canvas._png_is_old = True
+            assert canvas.get_diff_image() is not None
+            modes.append(canvas._current_image_mode)
+        canvas.close()
+        del manager
+        return modes
+
+    assert frames_of("white")[1] == "diff"
+    assert frames_of((1, 1, 1, 0.5)) == ["full", "full"]

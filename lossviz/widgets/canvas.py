@@ -136,7 +136,9 @@ class FrameCanvas(Canvas):
         if (
             self._force_full
             or buffer.shape != self._last_buff.shape
-            or (pixels[:, :, 3] != 255).any()  # transparency cannot be overlaid
+            # Transparency cannot be overlaid. Read little-endian, a pixel's alpha is its top
+            # byte: opaque pixels are those >= 0xFF000000 (one contiguous pass, not a strided one).
+            or (pixels.view("<u4") < 0xFF000000).any()
         ):
             self.set_image_mode("full")
             output = buffer
