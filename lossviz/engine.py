@@ -37,6 +37,11 @@ from lossviz.surfaces.base import Surface, as_points, surface
 FAR = 10.0
 """A run is diverged once it is more than ``FAR`` times the bounds' width outside them."""
 
+ONE_PASS_FROM = 32
+"""`descend` takes a surface's one-pass loss and gradient from this many runs on. Below it,
+the gradient alone at every step and the loss of the whole path in one call afterwards cost
+less: at 4 runs of the tiny network, 17 + 2 microseconds a step against 31."""
+
 OptimizerSpec = Optimizer | str
 Optimizers = OptimizerSpec | Sequence[OptimizerSpec] | Mapping[str, OptimizerSpec]
 
@@ -578,11 +583,6 @@ def _step_sizes(
             effective_lr[:, rows] = np.where(denominator == 0, 0.0, sizes)
     return [velocity, effective_lr, lr_in_use]
 
-
-ONE_PASS_FROM = 32
-"""`descend` takes a surface's one-pass loss and gradient from this many runs on. Below it,
-the gradient alone at every step and the loss of the whole path in one call afterwards cost
-less: at 4 runs of the tiny network, 17 + 2 microseconds a step against 31."""
 
 _Box = tuple[tuple[float, float], tuple[float, float]]
 

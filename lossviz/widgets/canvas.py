@@ -104,15 +104,15 @@ class FrameCanvas(Canvas):
       ipympl stores bare base64 there (it expects ``_repr_mimebundle_`` to set
       it at display time, which a canvas inside a container never gets), and
       the browser then fails on a broken image and never sizes the canvas.
-    * Frame images are encoded by `encode_png`, about three times faster than
+    * Frame images are encoded by `encode_png`, several times faster than
       PIL at its default settings (see `get_diff_image`).
 
     Every frame ipympl sends is a PNG of the whole figure (in "diff" mode the
     unchanged pixels are transparent). At PIL's default level, encoding that
-    PNG costs more than recomputing every path; level 1 is several times
-    faster, and a diff frame, mostly empty, stays small. The logic is
-    matplotlib's ``FigureCanvasWebAggCore.get_diff_image`` with that one
-    setting changed; the frontend decodes any PNG, so nothing else changes.
+    PNG costs more than recomputing every path; `encode_png` compresses only
+    the rows a frame changed, at level 1. The logic is matplotlib's
+    ``FigureCanvasWebAggCore.get_diff_image`` with the encoder and a faster
+    opacity test; the frontend decodes any PNG, so nothing else changes.
     """
 
     def __init__(self, figure, *args, **kwargs) -> None:
