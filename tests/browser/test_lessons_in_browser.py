@@ -104,8 +104,12 @@ def test_tour_slider_keyboard_and_click(page, jupyterlab):
     before = harness.canvas_state(canvas)
     harness.click_canvas(canvas, *fraction)
     harness.wait_canvas_change(canvas, before)
+    # The start is the state's at once; the paths follow in the frame the click asked for,
+    # on a later turn of the kernel's event loop: wait for both.
     clicked = wait_for(
-        lambda: (s := harness.explorer_state(page))["start"] != state["start"] and s
+        lambda: (s := harness.explorer_state(page))["start"] != state["start"]
+        and np.allclose(s["path_starts"], s["start"])
+        and s
     )
     # One pixel of the map is about 0.015 units; allow a few.
     np.testing.assert_allclose(clicked["start"], target, atol=0.06)
