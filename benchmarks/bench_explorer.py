@@ -14,18 +14,23 @@ diverge; loss curves whose range changes), and a student adds every optimizer,
 the slowest (newton) included. Prints median and 95th percentile for:
 
 1. a drag on Rosenbrock (gd, momentum, nesterov, adam; 500 steps): the lr slider
-   moved up over 80 steps of log-spaced positions from 1e-5 to 5e-3 and 80 back
-   down (160 frames a sweep, every position a frame), one warm-up sweep, then 3
-   timed sweeps (goal: median < 10 ms, p95 < 25 ms), with the share of frames
-   that were full draws rather than blits;
+   moved up through every one of its positions from 1e-5 to 5e-3 (136 of them: the
+   values a browser's slider sends, ``10 ** (min + k * step)``) and back down, every
+   position a frame, one warm-up sweep, then 3 timed sweeps (goal: median < 10 ms,
+   p95 < 25 ms), with the share of frames that were full draws rather than blits and
+   of those that ran `descend` (the Explorer computes a drag's next positions with the
+   current one, `lossviz.widgets.run_cache`; the others find their run computed),
+   each kind reported apart; then a quicker drag (every 4th position a frame) and
+   jumps to random positions (a click on the track: no run computed ahead);
 2. the naive baseline in the same run: an ``ipywidgets.interact``-style callback that
    rebuilds the figure (contour grid, contours, paths, loss panel) and encodes it as
    PNG on every change (goal: the Explorer's drag median at least 5 times faster);
 3. a burst of 50 lr changes inside one event-loop turn, as a drag delivers them to
    a kernel (goal: under twice one drag frame);
-4. the same drag on every surface, model surfaces included: from d/100 to 5 d and
-   back, d the surface's default gradient-descent rate, clipped into the slider's
-   range (same goals), one line per surface and one for all frames together;
+4. the same drag on every surface, model surfaces included: every slider position
+   from d/100 to 5 d and back, d the surface's default gradient-descent rate,
+   clipped into the slider's range (same goals), one line per surface and one for
+   all frames together;
 5. scrubbing the step slider (``step``) from 0 to the last step and back, every fifth
    position a frame, with every arrow and the curvature glyph on (goal: median < 30 ms,
    and no `descend` while scrubbing);
@@ -74,7 +79,7 @@ from lossviz.views import contour_levels, optimizer_colors  # noqa: E402
 OPTIMIZERS = ("gd", "momentum", "nesterov", "adam")
 STEPS = 500
 DRAG_LR = (1e-5, 5e-3)  # the Rosenbrock drag
-DRAG_POSITIONS = 80  # steps of the slider each way: 160 frames a sweep
+FAST_DRAG_EVERY = 4  # a quick drag: the slider moves 4 positions between frames
 FRAME_GOAL_MS, FRAME_P95_GOAL_MS = 10.0, 25.0
 TAG_GOAL_MS = 50.0
 CHANGES = ("+newton", "-newton", "+rmsprop", "-rmsprop")  # one tag cycle
@@ -138,11 +143,19 @@ def slider_range(control) -> tuple[float, float]:
     return control.min, control.max
 
 
-def drag_positions(lo: float, hi: float, control) -> np.ndarray:
-    """DRAG_POSITIONS + 1 log-spaced positions from lo to hi, clipped into the slider's range."""
-    low, high = slider_range(control)
-    positions = np.clip(np.geomspace(lo, hi, DRAG_POSITIONS + 1), low, high)
-    return np.unique(positions)  # sorted; clipping can make the ends repeat
+def drag_positions(lo: float, hi: float, control, every: int = 1) -> np.ndarray:
+    """The values the slider sends from lo to hi: each of its positions (every ``every``-th
+    one for a quicker drag), clipped into its range. A browser's slider sends only these:
+    ``min + k * step``, for a log slider as ``10 ** exponent``."""
+    log = isinstance(control, ipywidgets.FloatLogSlider)
+    low, high = (np.log10([lo, hi]) if log else (lo, hi))
+    first = max(int(np.ceil((low - control.min) / control.step - 1e-9)), 0)
+    last = min(
+        int(np.floor((high - control.min) / control.step + 1e-9)),
+        int(round((control.max - control.min) / control.step)),
+    )
+    positions = np.round(control.min + np.arange(first, last + 1, every) * control.step, 10)
+    return 10.0**positions if log else positions
 
 
 def sweep(positions: np.ndarray) -> list[float]:
@@ -164,23 +177,29 @@ def delta(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:
     return {k: after[k] - before[k] for k in before}
 
 
-def drag(ex: Explorer, moves: list[float]) -> tuple[np.ndarray, int]:
-    """Move the lr slider through ``moves``; seconds per move, and moves that ended in an error."""
+def drag(ex: Explorer, moves: list[float]) -> tuple[np.ndarray, int, np.ndarray]:
+    """Move the lr slider through ``moves``: seconds per move, how many moves ended in an
+    error, and per move whether its frame ran `descend` (its run had not been computed
+    ahead by an earlier frame: ``stats["cached"]`` did not grow)."""
     control = ex.controls["lr"]
     times = np.empty(len(moves))
+    computed = np.zeros(len(moves), dtype=bool)
     errors = 0
     for i, value in enumerate(moves):
+        cached = ex.stats.get("cached", 0)
         t0 = time.perf_counter()
         control.value = value
         times[i] = time.perf_counter() - t0
+        computed[i] = ex.stats.get("cached", 0) == cached
         errors += ex.error is not None
-    return times, errors
+    return times, errors, computed
 
 
 def timed_drag(
     ex: Explorer, positions: np.ndarray, sweeps: int, warmup_positions: int | None
-) -> tuple[np.ndarray, dict[str, int], int]:
-    """Warm up, then ``sweeps`` timed sweeps; (seconds per frame, stats delta, error frames).
+) -> tuple[np.ndarray, dict[str, int], int, np.ndarray]:
+    """Warm up, then ``sweeps`` timed sweeps; (seconds per frame, stats delta, error frames,
+    whether each frame ran `descend`).
 
     ``warmup_positions``: None for one whole warm-up sweep, else a short drag that far up
     and back.
@@ -189,14 +208,15 @@ def timed_drag(
     warm = positions if warmup_positions is None else positions[: warmup_positions + 1]
     drag(ex, sweep(warm))
     before = stats(ex)
-    times, errors = drag(ex, sweep(positions) * sweeps)
-    return times, delta(before, stats(ex)), errors
+    times, errors, computed = drag(ex, sweep(positions) * sweeps)
+    return times, delta(before, stats(ex)), errors, computed
 
 
-def draw_note(counts: dict[str, int], moves: int, errors: int) -> str:
+def draw_note(counts: dict[str, int], moves: int, errors: int, computed: np.ndarray) -> str:
     frames = counts["frames"]
     note = (
         f"full draws {counts['full_draws'] / max(frames, 1):4.0%} ({counts['full_draws']}/{frames})"
+        f"   ran descend {computed.mean():4.0%}"
     )
     if counts["panel_redraws"]:  # the rebuilt Explorer redraws a rescaled loss panel alone
         note += f"   a panel redrawn alone {counts['panel_redraws'] / max(frames, 1):4.0%}"
@@ -242,17 +262,41 @@ def rosenbrock_drag(p: Plan) -> np.ndarray:
     ex = new_explorer("rosenbrock")
     lr = ex.controls["lr"]
     positions = drag_positions(*DRAG_LR, lr)
-    times, counts, errors = timed_drag(ex, positions, p.sweeps, None)
+    times, counts, errors, computed = timed_drag(ex, positions, p.sweeps, None)
     report(
-        f"drag lr 1e-5..5e-3 and back on rosenbrock, per frame ({p.sweeps} sweeps)",
+        f"drag lr 1e-5..5e-3 and back on rosenbrock, every one of its {len(positions)} "
+        f"slider positions a frame ({p.sweeps} sweeps)",
         times,
         FRAME_GOAL_MS,
         p95_goal_ms=FRAME_P95_GOAL_MS,
-        note=draw_note(counts, len(times), errors),
+        note=draw_note(counts, len(times), errors, computed),
     )
     up, down = np.split(times.reshape(p.sweeps, -1), 2, axis=1)
     report("  of which the moves up (rates growing)", up.ravel())
     report("  of which the moves down (rates shrinking)", down.ravel())
+    report("  of which the frames that ran descend", times[computed])
+    report("  of which the frames whose run was computed ahead", times[~computed])
+    fast = drag_positions(*DRAG_LR, lr, every=FAST_DRAG_EVERY)
+    fast_times, fast_counts, fast_errors, fast_computed = timed_drag(ex, fast, p.sweeps, None)
+    report(
+        f"quicker drag, every {FAST_DRAG_EVERY}th position a frame ({p.sweeps} sweeps)",
+        fast_times,
+        FRAME_GOAL_MS,
+        p95_goal_ms=FRAME_P95_GOAL_MS,
+        note=draw_note(fast_counts, len(fast_times), fast_errors, fast_computed),
+    )
+    # A jump: each move lands far from the last (a click on the slider's track), so no
+    # frame finds its run computed ahead.
+    rng = np.random.default_rng(0)
+    jumps = rng.permutation(positions)[: min(len(positions), 60)]
+    lr.value = jumps[0]
+    jump_times, jump_errors, jump_computed = drag(ex, list(jumps[1:]))
+    report(
+        "jumps: the lr slider set to random positions, one a frame",
+        jump_times,
+        note=f"ran descend {jump_computed.mean():4.0%}"
+        + (f"   {jump_errors} frames ended in an error" if jump_errors else ""),
+    )
 
     surface = ex.surface
     hyper = {n: default_hyperparameters(surface, n) for n in OPTIMIZERS}
@@ -312,14 +356,16 @@ def every_surface_drag(p: Plan) -> None:
         ex = new_explorer(name)
         d = default_hyperparameters(ex.surface, "gd")["lr"]
         positions = drag_positions(d / 100, 5 * d, ex.controls["lr"])
-        times, counts, errors = timed_drag(ex, positions, p.surface_sweeps, p.surface_warmup)
+        times, counts, errors, computed = timed_drag(
+            ex, positions, p.surface_sweeps, p.surface_warmup
+        )
         every.append(times)
         report(
             f"drag {name} ({positions[0]:.2g}..{positions[-1]:.2g})",
             times,
             FRAME_GOAL_MS,
             p95_goal_ms=FRAME_P95_GOAL_MS,
-            note=draw_note(counts, len(times), errors),
+            note=draw_note(counts, len(times), errors, computed),
         )
         ex.close()
     report(

@@ -775,6 +775,11 @@ def test_frame_png_encoder_round_trips():
         png = encode_png(frame)
         decoded = np.asarray(Image.open(io.BytesIO(png)).convert("RGBA"))
         np.testing.assert_array_equal(decoded, frame)
+        # Told which rows may be nonzero, the encoder never reads the others.
+        mask = frame.reshape(len(frame), -1).any(axis=1)
+        dirty = frame.copy()
+        dirty[~mask] = rng.integers(0, 256, dirty[~mask].shape)
+        assert encode_png(dirty, mask) == png
     # A frame that changed nothing is small: under 1 % of its 1.3 MB of pixels.
     assert len(encode_png(frames[1])) < 0.01 * frames[1].size
 
@@ -824,3 +829,46 @@ def test_frame_canvas_sends_whole_frames_where_the_figure_is_transparent():
 
     assert frames_of("white")[1] == "diff"
     assert frames_of((1, 1, 1, 0.5)) == ["full", "full"]
+
+
+def test_diff_frames_put_together_give_the_figure():
+    """What the browser shows: the first frame whole, then each diff frame laid over the
+    last picture (its transparent pixels keep what was there). After every frame of a
+    drag, that picture equals the figure's pixels, and unchanged rows are all transparent."""
+    import io
+
+    from PIL import Image
+
+    ex = Explorer("rosenbrock", optimizers=("gd", "momentum", "adam"), steps=200)
+    ex.canvas.syncing_data_url = False
+    canvas = ex.canvas
+    sent = []
+    canvas.send_binary = sent.append  # what a connected browser would receive
+
+    def next_image():
+        png = sent.pop()
+        assert not sent  # one image a frame
+        return np.asarray(Image.open(io.BytesIO(png)).convert("RGBA")), canvas._current_image_mode
+
+    def figure():
+        return np.asarray(canvas.get_renderer().buffer_rgba()).copy()
+
+    canvas._force_full = True  # as when a browser connects
+    canvas.draw()
+    shown, mode = next_image()
+    modes = [mode]
+    try:
+        for lr in [*np.geomspace(1e-4, 2e-3, 6), 1e-4]:
+            before = figure()
+            ex.controls["lr"].value = lr
+            image, mode = next_image()
+            modes.append(mode)
+            assert mode == "diff"
+            shown = np.where(image[..., 3:] == 0, shown, image)
+            now = figure()
+            np.testing.assert_array_equal(shown, now)
+            unchanged = (now == before).all(axis=(1, 2))
+            assert unchanged.sum() > 100 and (image[unchanged] == 0).all()
+    finally:
+        ex.close()
+    assert modes[0] == "full"

@@ -13,7 +13,6 @@ order, so the result is there when the call returns.
 
 from __future__ import annotations
 
-import asyncio
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -21,6 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from lossviz.widgets.frames import in_kernel
+from lossviz.widgets.main_thread import remember_main_loop, running_loop
 
 PROGRESS_AFTER = 0.5
 """Seconds after which a computation still running says how far it got."""
@@ -51,7 +51,8 @@ class Background:
             generation = self._generation.get(name, 0) + 1
             self._generation[name] = generation
         threaded = in_kernel() if self.threaded is None else self.threaded
-        loop = _running_loop() if threaded else None
+        # Results go to the main thread's loop, where frames are drawn.
+        loop = (remember_main_loop() or running_loop()) if threaded else None
         if loop is None:
             for i, stage in enumerate(stages):
                 on_result(stage(), i, len(stages))
@@ -106,10 +107,3 @@ class Background:
         if self._executor is not None:
             self._executor.shutdown(wait=False, cancel_futures=True)
             self._executor = None
-
-
-def _running_loop() -> asyncio.AbstractEventLoop | None:
-    try:
-        return asyncio.get_running_loop()
-    except RuntimeError:
-        return None

@@ -11,6 +11,8 @@ from base64 import b64encode
 import matplotlib
 import numpy as np
 
+from lossviz.widgets.main_thread import on_main_thread
+
 
 def _import_ipympl_keeping_backend():
     """Import ipympl's backend module without letting it take over pyplot.
@@ -35,8 +37,12 @@ Canvas = _ipympl.Canvas
 FigureManager = _ipympl.FigureManager
 
 
-def encode_png(pixels: np.ndarray) -> bytes:
+def encode_png(pixels: np.ndarray, nonzero: np.ndarray | None = None) -> bytes:
     """PNG bytes of an RGBA image ``pixels`` (height, width, 4) uint8.
+
+    ``nonzero``, if the caller knows it: a (height,) bool array, True for each row that
+    may hold a nonzero byte. Rows marked False are written as zero rows without being
+    read (a diff frame's unchanged rows, whatever ``pixels`` holds there).
 
     Written directly: no row filter, zlib level 1, and rows that are all zero (in a diff
     frame, every row the frame did not change: most of them) never go through the
@@ -47,31 +53,39 @@ def encode_png(pixels: np.ndarray) -> bytes:
     ending on a byte boundary (a sync flush) so that they can be joined: the rows that
     hold some nonzero byte are compressed band by band, each run of all-zero rows is put
     together from cached segments of 1, 2, 4, ... zero rows, and an empty final block
-    and the Adler-32 of all the rows close the stream. Any PNG decoder reads it.
+    and the Adler-32 of all the rows close the stream. The Adler-32 (``a = 1 + sum of the
+    bytes``, ``b = sum of the running a``, both mod 65521) runs over the nonzero bands
+    only: ``n`` zero bytes leave ``a`` as it is and add ``n a`` to ``b``. Any PNG decoder
+    reads it.
     """
     height, width, _ = pixels.shape
     stride = width * 4 + 1
-    rows = np.empty((height, stride), dtype=np.uint8)
-    rows[:, 0] = 0  # filter type "None" for every row
-    rows[:, 1:] = pixels.reshape(height, -1)
-
-    # Whether each row holds a nonzero byte, a pixel (four bytes) at a time.
-    nonzero = np.ascontiguousarray(pixels).view(np.uint32).reshape(height, width).any(axis=1)
+    if nonzero is None:
+        # Whether each row holds a nonzero byte, a pixel (four bytes) at a time.
+        words = np.ascontiguousarray(pixels).view(np.uint32).reshape(height, width)
+        nonzero = words.any(axis=1)
     # Bands of rows alike (all zero, or not): [starts[i], starts[i + 1]).
     starts = [0, *(np.flatnonzero(nonzero[1:] != nonzero[:-1]) + 1).tolist(), height]
     parts = [b"\x78\x01"]  # zlib header: deflate, 32 KiB window, fastest level
+    adler = 1
     for first, last in itertools.pairwise(starts):
         if nonzero[first]:
+            rows = np.empty((last - first, stride), dtype=np.uint8)
+            rows[:, 0] = 0  # filter type "None" for every row
+            rows[:, 1:] = pixels[first:last].reshape(last - first, -1)
             band = zlib.compressobj(1, zlib.DEFLATED, -15)
-            parts.append(band.compress(rows[first:last]) + band.flush(zlib.Z_SYNC_FLUSH))
+            parts.append(band.compress(rows) + band.flush(zlib.Z_SYNC_FLUSH))
+            adler = zlib.adler32(rows, adler)
         else:
             count = last - first
+            a, b = adler & 0xFFFF, adler >> 16
+            adler = ((b + count * stride * a) % _ADLER_BASE) << 16 | a
             while count:
                 power = 1 << (count.bit_length() - 1)
                 parts.append(_zero_rows(stride, power))
                 count -= power
     parts.append(b"\x03\x00")  # an empty final block (fixed Huffman: BFINAL, BTYPE 01, EOB)
-    parts.append(struct.pack(">I", zlib.adler32(rows)))
+    parts.append(struct.pack(">I", adler))
 
     def chunk(kind: bytes, data: bytes) -> bytes:
         crc = zlib.crc32(kind + data) & 0xFFFFFFFF
@@ -86,6 +100,9 @@ def encode_png(pixels: np.ndarray) -> bytes:
     )
 
 
+_ADLER_BASE = 65521  # the largest prime below 2**16 (RFC 1950)
+
+
 @functools.lru_cache(maxsize=64)
 def _zero_rows(stride: int, count: int) -> bytes:
     """``count`` rows of ``stride`` zero bytes as a raw deflate segment ending in a sync flush."""
@@ -96,7 +113,7 @@ def _zero_rows(stride: int, count: int) -> bytes:
 class FrameCanvas(Canvas):
     """ipympl's `Canvas`, drawable before it is shown, with faster frame encoding.
 
-    Two changes to ipympl's canvas:
+    Three changes to ipympl's canvas:
 
     * A frame drawn before any frontend has connected (the Explorer draws its
       first frame while it is built) is kept as a proper ``data:`` URL, with
@@ -104,6 +121,8 @@ class FrameCanvas(Canvas):
       ipympl stores bare base64 there (it expects ``_repr_mimebundle_`` to set
       it at display time, which a canvas inside a container never gets), and
       the browser then fails on a broken image and never sizes the canvas.
+    * Messages from the frontend (clicks, resizes, redraw requests) are handled
+      on the main thread, as every frame is drawn (`lossviz.widgets.main_thread`).
     * Frame images are encoded by `encode_png`, several times faster than
       PIL at its default settings (see `get_diff_image`).
 
@@ -120,6 +139,11 @@ class FrameCanvas(Canvas):
         width, height = figure.bbox.size
         self._size = (width / self.device_pixel_ratio, height / self.device_pixel_ratio)
 
+    def _handle_message(self, object, content, buffers) -> None:
+        # Clicks, resizes and redraw requests draw the figure: on the main thread only, as
+        # every frame is (a kernel subshell's thread may deliver them; see main_thread).
+        on_main_thread(super()._handle_message)(object, content, buffers)
+
     def send_binary(self, data: bytes) -> None:
         if self.syncing_data_url:
             # The whole current frame (not the diff), as a data URL the frontend can load.
@@ -133,19 +157,28 @@ class FrameCanvas(Canvas):
         pixels = np.asarray(self.get_renderer().buffer_rgba())
         # One uint32 per pixel, so whole pixels compare in one numpy call.
         buffer = pixels.view(np.uint32).squeeze(2)
+        last = self._last_buff
         if (
             self._force_full
-            or buffer.shape != self._last_buff.shape
+            or buffer.shape != last.shape
+            or last.dtype != np.uint32
             # Transparency cannot be overlaid. Read little-endian, a pixel's alpha is its top
             # byte: opaque pixels are those >= 0xFF000000 (one contiguous pass, not a strided one).
             or (pixels.view("<u4") < 0xFF000000).any()
         ):
             self.set_image_mode("full")
-            output = buffer
-        else:
-            self.set_image_mode("diff")
-            output = np.where(buffer != self._last_buff, buffer, 0)
-        self._last_buff = buffer.copy()
-        self._force_full = False
+            self._last_buff = buffer.copy()
+            self._force_full = False
+            self._png_is_old = False
+            return encode_png(pixels)
+        self.set_image_mode("diff")
+        # Only the rows that changed are read, diffed and copied into the last frame; the
+        # others go to the encoder as zero rows, unread.
+        rows = (buffer != last).any(axis=1)
+        index = np.flatnonzero(rows)
+        new = buffer[index]
+        output = np.empty_like(buffer)
+        output[index] = np.where(new != last[index], new, 0)
+        last[index] = new
         self._png_is_old = False
-        return encode_png(output.view(dtype=np.uint8).reshape((*output.shape, 4)))
+        return encode_png(output.view(dtype=np.uint8).reshape((*output.shape, 4)), rows)

@@ -17,7 +17,8 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from lossviz.widgets.control_table import CONTROLS, ControlSpec
+from lossviz.widgets.control_table import CONTROLS, ControlSpec, SliderGrid
+from lossviz.widgets.main_thread import on_main_thread
 from lossviz.widgets.state import ControlView
 
 _STYLE = {"description_width": "initial"}
@@ -106,14 +107,17 @@ class ControlPanel:
         self._views: dict[str, ControlView] = {}
         self._shown: set[str] | None = None
         self._written: dict[str, Any] = {}
+        # A kernel subshell's thread may deliver the browser's changes: they are handled on
+        # the main thread, in order (lossviz.widgets.main_thread).
+        changed, reset = on_main_thread(self._changed), on_main_thread(on_reset)
         for name, control in self.controls.items():
             if isinstance(control, widgets.Button):
-                control.on_click(lambda _button: on_reset())
+                control.on_click(lambda _button: reset())
             elif isinstance(control, widgets.Play):
                 pass  # its moves arrive as the linked step slider's
             else:
                 control.observe(
-                    lambda change, name=name: self._changed(name, change["new"]), names="value"
+                    lambda change, name=name: changed(name, change["new"]), names="value"
                 )
             control.layout.width = "auto" if name in ("reset", "optimizers") else "100%"
         self._links = [
@@ -191,11 +195,25 @@ class ControlPanel:
             # The browser's slider snapped a value the kernel wrote to its own step and sent
             # it back: not a student's move (it would, say, set every rate to one value).
             return
+        grid = self.grid(name)
+        if grid is not None:
+            # A browser's value for a position may differ from Python's in the last bit:
+            # the state gets one value per position (so a drag's prefetched runs match).
+            value = grid.snap(value)
         if name == "batch_size":
             value = value or None  # the slider's 0 is the full training set
         elif CONTROLS[name].kind == "tags":
             value = tuple(value)
         self.on_change(name, value)
+
+    def grid(self, name: str) -> SliderGrid | None:
+        """The positions of control ``name`` as it is now, if it is a float slider."""
+        control = self.controls.get(name)
+        if isinstance(control, widgets.FloatLogSlider) and control.base == 10:
+            return SliderGrid(True, control.min, control.max, control.step)
+        if isinstance(control, widgets.FloatSlider) and control.step:
+            return SliderGrid(False, control.min, control.max, control.step)
+        return None
 
     def _same_position(self, name: str, value: Any, written: Any) -> bool:
         """Whether ``value`` is ``written`` as the slider can show it (within half a step)."""
@@ -240,7 +258,7 @@ class ControlPanel:
                     control.max = view.high
                     if isinstance(control, widgets.FloatSlider):
                         control.step = view.high / 100
-                if view.value is not None and control.value != view.value:
+                if view.value is not None and not _same_value(control.value, view.value):
                     control.value = view.value
                     self._written[name] = control.value
                 if hasattr(control, "disabled"):
@@ -274,3 +292,12 @@ class ControlPanel:
         for link in self._links:
             link.close()
         close_widgets(self.box)  # every control sits in one of its columns or the row
+
+
+def _same_value(shown: Any, value: Any) -> bool:
+    """Whether a control showing ``shown`` already shows ``value``: equal, or for floats
+    equal up to the last bits (a browser's value for a slider position, and the state's
+    value for it; writing it back would send a message for nothing)."""
+    if isinstance(shown, float) and isinstance(value, float):
+        return math.isclose(shown, value, rel_tol=1e-12)
+    return shown == value

@@ -8,6 +8,7 @@ it. Which state field a control changes, and when it is shown, is written in
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Literal
 
@@ -215,3 +216,53 @@ INSPECT_CONTROLS = frozenset({"step", "arrows", "curvature"})
 
 EXPRESSION_BOUNDS = ((-3.0, 3.0), (-3.0, 3.0))
 """The map of a typed surface until the student gives bounds."""
+
+
+@dataclass(frozen=True)
+class SliderGrid:
+    """The values a slider can take: ``low + k * step`` for ``k = 0 .. count - 1``, in the
+    slider's own units (for a base-10 log slider, ``log`` is True and ``low``, ``high`` and
+    ``step`` are exponents: the values are ``10 ** (low + k * step)``).
+
+    A browser computes a position's value in its own floating point (JavaScript's
+    ``Math.pow`` for a log slider), which may differ from Python's in the last bit;
+    `value` gives one value per position, the same in every call, so that the kernel
+    can tell two moves to one position apart from moves to two.
+
+    Examples
+    --------
+    >>> grid = SliderGrid(log=True, low=-7.0, high=1.0, step=0.02)
+    >>> grid.position(0.001), grid.value(200), grid.count
+    (200, 0.001, 401)
+    >>> SliderGrid(log=False, low=0.0, high=0.99, step=0.01).value(95)
+    0.95
+    """
+
+    log: bool
+    low: float
+    high: float
+    step: float
+
+    @property
+    def count(self) -> int:
+        """How many positions the slider has."""
+        return int(round((self.high - self.low) / self.step)) + 1
+
+    def position(self, value: float) -> int:
+        """The position nearest ``value`` (which must be > 0 on a log slider)."""
+        x = math.log10(value) if self.log else value
+        return min(max(int(round((x - self.low) / self.step)), 0), self.count - 1)
+
+    def value(self, position: int) -> float:
+        """The value at ``position``; rounded to 10 decimals in the slider's units, so that
+        it is the value a slider readout shows, not ``low + k * step``'s rounding noise."""
+        x = round(self.low + position * self.step, 10)
+        return 10.0**x if self.log else x
+
+    def snap(self, value: float) -> float:
+        """`value` of ``value``'s position if ``value`` is that position's value up to
+        rounding (relative 1e-9), else ``value`` unchanged (a value set from code)."""
+        if self.log and not value > 0:
+            return value
+        on_grid = self.value(self.position(value))
+        return on_grid if math.isclose(on_grid, value, rel_tol=1e-9) else value

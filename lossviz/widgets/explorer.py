@@ -24,7 +24,7 @@ import sys
 import traceback
 import weakref
 from base64 import b64encode
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import ipywidgets as widgets
@@ -53,6 +53,12 @@ from lossviz.widgets.layout import FIGURE_SIZE, Layout
 from lossviz.widgets.panels import Frame, Panel, default_panels
 from lossviz.widgets.panels.outcomes import outcome_label
 from lossviz.widgets.readout import readout_html
+from lossviz.widgets.run_cache import (
+    PREFETCH_CONTROLS,
+    RunCache,
+    batchable,
+    neighbour_states,
+)
 from lossviz.widgets.state import (
     RUN_FIELDS,
     Catalog,
@@ -63,7 +69,6 @@ from lossviz.widgets.state import (
     build_optimizers,
     changed_fields,
     compute_cloud,
-    compute_run,
     control_views,
     current_surface,
     hyperparameters_in_use,
@@ -247,6 +252,9 @@ class Explorer:
         """A line while a map computes in the background for more than half a second."""
         self.readout = widgets.HTML(value="")
         self._background = Background()
+        self._runs = RunCache()
+        self._moved: tuple[str, float, float | None] | None = None  # the slider a drag moves
+        self._slider_values: dict[str, float] = {}
         self._outcomes: dict[str, Any] = {}
         self._outcome_keys: dict[str, Any] = {}
         self.widget = widgets.VBox(
@@ -521,11 +529,19 @@ class Explorer:
         return f"Explorer({self.surface.name!r}, optimizers={self._state.optimizers})"
 
     # -- one way in ------------------------------------------------------------------------------
-    def _commit(self, old: ExplorerState | None, new: ExplorerState, full: bool = False) -> None:
-        """Make ``new`` the state: show it on the controls, and ask for the frame it needs."""
+    def _commit(
+        self,
+        old: ExplorerState | None,
+        new: ExplorerState,
+        full: bool = False,
+        moved: tuple[str, float, float | None] | None = None,
+    ) -> None:
+        """Make ``new`` the state: show it on the controls, and ask for the frame it needs.
+        ``moved``: (slider, value, its value before) when a hyperparameter slider moved."""
         if self._closed:
             return
         self._state = new
+        self._moved = moved
         changed = changed_fields(old, new)
         self._shown = shown_controls(new, self.catalog, self._requested)
         self._control_panel.show(control_views(new, self.catalog), self._shown)
@@ -634,7 +650,11 @@ class Explorer:
             return
         if typed:
             self._control_panel.show_message("expression", "")
-        self._commit(self._state, new)
+        moved = None
+        if name in PREFETCH_CONTROLS and isinstance(value, float):
+            moved = (name, value, self._slider_values.get(name))
+            self._slider_values[name] = value
+        self._commit(self._state, new, moved=moved)
 
     def _on_reset(self) -> None:
         try:
@@ -676,7 +696,12 @@ class Explorer:
             recompute = True
             self.loop.stats["computes"] += 1  # the loop counts only the runs it asked for
         recompute = recompute or previous is None
-        run = compute_run(state, self.catalog, trace) if recompute else previous.run
+        if recompute:
+            hits = self._runs.hits
+            run = self._runs.run(state, self.catalog, trace, self._neighbours(state))
+            self.loop.stats["cached"] += self._runs.hits - hits
+        else:
+            run = previous.run
         cloud = compute_cloud(state, self.catalog) if recompute else previous.cloud
         return Frame(
             state=state,
@@ -688,6 +713,24 @@ class Explorer:
             cloud=cloud,
             outcomes=dict(self._outcomes),
         )
+
+    def _neighbours(self, state: ExplorerState) -> Callable[[], list[ExplorerState]] | None:
+        """The states a drag of a hyperparameter slider reaches next, to compute with this
+        one (`lossviz.widgets.run_cache`); None unless such a slider made this state."""
+        if self._moved is None:
+            return None
+        name, value, previous = self._moved
+        grid = self._control_panel.grid(name)
+        if grid is None:
+            return None
+
+        def neighbours() -> list[ExplorerState]:  # called only when the run must be computed
+            if not batchable(state, self.catalog):
+                return []
+            limit = self._runs.budget(state, self.catalog)
+            return neighbour_states(state, self.catalog, name, grid, value, previous, limit)
+
+        return neighbours
 
     def _on_frame(self, frame: Frame) -> None:
         state = frame.state

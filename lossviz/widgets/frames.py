@@ -22,7 +22,6 @@ and draws the overlay alone, not every path again.
 
 from __future__ import annotations
 
-import asyncio
 import math
 import sys
 from collections.abc import Callable, Iterable
@@ -34,6 +33,7 @@ from matplotlib.colors import to_rgba
 from matplotlib.transforms import Bbox
 
 from lossviz.widgets.layout import Layout
+from lossviz.widgets.main_thread import on_main_thread, remember_main_loop, running_loop
 from lossviz.widgets.panels.base import Frame, Panel
 
 CELL_MARGIN = 2
@@ -45,13 +45,6 @@ def in_kernel() -> bool:
     ipython = sys.modules.get("IPython")
     shell = ipython.get_ipython() if ipython is not None else None
     return getattr(shell, "kernel", None) is not None
-
-
-def _running_loop() -> asyncio.AbstractEventLoop | None:
-    try:
-        return asyncio.get_running_loop()
-    except RuntimeError:
-        return None
 
 
 @dataclass
@@ -108,8 +101,17 @@ class FrameLoop:
         self.coalesce: bool | None = None
         """Defer frames to the event loop so a burst of requests makes one frame: ``None``
         (the default) does so inside a Jupyter kernel only; scripts and tests draw at once."""
-        self.stats = {"frames": 0, "computes": 0, "full_draws": 0, "panel_redraws": 0, "blits": 0}
-        """Counts: frames drawn, `descend` runs, full draws, panels redrawn alone, blits."""
+        self.stats = {
+            "frames": 0,
+            "computes": 0,
+            "cached": 0,
+            "full_draws": 0,
+            "panel_redraws": 0,
+            "blits": 0,
+        }
+        """Counts: frames drawn, frames that needed a new run (``computes``; ``cached``: of
+        those, the runs the owner had already computed, e.g. ahead of a drag), full draws,
+        panels redrawn alone, blits."""
         self._pending: _Request | None = None
         self._scheduled = False
         self._built: set[int] = set()
@@ -118,21 +120,25 @@ class FrameLoop:
         self._cells: dict[str, tuple[int, int, int, int]] = {}
         self._draw_id = canvas.mpl_connect("draw_event", self._on_draw)
         self.closed = False
+        remember_main_loop()  # built in a cell: the thread whose loop draws every frame
 
     # -- requests ------------------------------------------------------------------------------
+    @on_main_thread
     def request(
         self, *, recompute: bool = False, changed: Iterable[str] = (), full: bool = False
     ) -> None:
         """Ask for a frame: with a new run if ``recompute``; ``changed`` names the state
         fields that changed (panels depending on them are rebuilt); ``full`` forces a full
-        draw."""
+        draw. Asked for on another thread (a kernel subshell's), the request is handed to
+        the main thread's event loop (`lossviz.widgets.main_thread`): frames are drawn there
+        only, one at a time."""
         request = _Request(recompute, set(changed), full)
         self._pending = request.merge(self._pending)
         self._schedule()
 
     def _schedule(self) -> None:
         coalesce = in_kernel() if self.coalesce is None else self.coalesce
-        loop = _running_loop() if coalesce else None
+        loop = (remember_main_loop() or running_loop()) if coalesce else None
         if loop is None:
             self.run_frame()
         elif not self._scheduled:

@@ -22,7 +22,6 @@ Explorer on it, where any optimizer can be run on the plane from any start.
 
 from __future__ import annotations
 
-import asyncio
 import html
 import io
 from collections.abc import Callable, Iterable
@@ -39,6 +38,7 @@ from lossviz.widgets.background import Background
 from lossviz.widgets.canvas import FigureManager, FrameCanvas
 from lossviz.widgets.control_panel import close_widgets
 from lossviz.widgets.frames import in_kernel
+from lossviz.widgets.main_thread import on_main_thread, remember_main_loop, running_loop
 from lossviz.widgets.network_state import (
     BATCH_SIZES,
     DATASETS,
@@ -146,6 +146,7 @@ class NetworkExplorer:
         self._closed = False
         self._view: NetworkView | None = None
         self._generation = 0
+        remember_main_loop()  # built in a cell: the thread whose loop draws (main_thread)
         self._background = Background()
         self._syncing = 0
 
@@ -402,6 +403,7 @@ class NetworkExplorer:
         return controls
 
     def _observer(self, name: str) -> Callable[[dict], None]:
+        @on_main_thread  # a subshell's thread may deliver it: see lossviz.widgets.main_thread
         def changed(change: dict) -> None:
             if self._syncing or self._closed:
                 return
@@ -447,7 +449,7 @@ class NetworkExplorer:
         self._generation += 1
         generation = self._generation
         threaded = in_kernel() if threaded is None else threaded
-        loop = _running_loop() if threaded else None
+        loop = (remember_main_loop() or running_loop()) if threaded else None
         old = self._view
 
         def report(what: str, done: int, total: int) -> None:
@@ -569,13 +571,6 @@ def readout_html(view: NetworkView) -> str:
     )
     body = "".join(f"<div>{r}</div>" for r in rows)
     return f'<div style="font-size:12.5px;line-height:1.5">{body}</div>'
-
-
-def _running_loop() -> asyncio.AbstractEventLoop | None:
-    try:
-        return asyncio.get_running_loop()
-    except RuntimeError:
-        return None
 
 
 __all__ = ["NetworkExplorer", "readout_html"]
