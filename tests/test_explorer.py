@@ -343,6 +343,27 @@ def test_a_blitted_frame_equals_a_full_redraw_pixel_for_pixel(ex, change):
     np.testing.assert_array_equal(blitted, pixels(ex))
 
 
+def test_a_legend_met_again_is_copied_and_equals_a_full_redraw(ex, monkeypatch):
+    """A tag added and removed again: the legend strip's pixels come from the first time
+    it was drawn (no legend is drawn), and the frame equals a full redraw."""
+    from matplotlib.legend import Legend
+
+    ex.canvas.syncing_data_url = False
+    before = ex.state.optimizers
+    ex.set(optimizers=(*before, "rmsprop"))
+    ex.set(optimizers=before)
+    drawn = []
+    draw = Legend.draw
+    monkeypatch.setattr(Legend, "draw", lambda self, r: (drawn.append(self), draw(self, r))[1])
+    ex.set(optimizers=(*before, "rmsprop"))
+    ex.set(optimizers=before)
+    assert drawn == []
+    copied = pixels(ex)
+    ex.loop.draw_full()
+    assert len(drawn) == 1
+    np.testing.assert_array_equal(copied, pixels(ex))
+
+
 def test_adding_or_removing_a_tag_redraws_the_legend_and_loss_not_the_map(ex):
     for optimizers in (("gd", "momentum", "adam", "newton"), ("gd", "adam")):
         stats = dict(ex.stats)

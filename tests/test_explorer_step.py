@@ -71,8 +71,10 @@ def test_without_the_step_controls_nothing_is_traced_or_drawn():
     ex = Explorer("rosenbrock", optimizers=("gd", "adam"), controls=("lr", "steps"))
     try:
         assert ex.run.grad is None
-        step = layer(ex, StepLayer).step
-        assert not any(artist.get_visible() for artist in step.artists)
+        assert layer(ex, StepLayer).step is None  # never made: nothing to draw or rebuild
+        assert not any(artist.get_visible() for artist in layer(ex, StepLayer).artists())
+        ex.set(optimizers=("gd", "adam", "rmsprop"))
+        assert layer(ex, StepLayer).step is None
         assert not layer(ex, StepLineLayer).line.get_visible()
         assert "at step" not in ex.readout.value
     finally:

@@ -19,6 +19,7 @@ START_STYLE = {
     "markerfacecolor": "white",
     "markeredgecolor": "black",
     "markeredgewidth": 1.5,
+    "color": "black",  # its own colour, not the next of the axes' colour cycle (unseen)
     "zorder": 7,
 }
 """How every view marks a start: a white circle with a black edge, above the paths."""

@@ -449,6 +449,7 @@ class Explorer:
         self._closed = True
         self._background.close()
         self._outcomes.clear()
+        self._runs.clear()
         self.loop.close()
         self._control_panel.close()  # the controls and their browser-side links
         close_widgets(self.widget)  # the canvas, the status and the readout

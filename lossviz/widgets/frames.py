@@ -24,12 +24,14 @@ from __future__ import annotations
 
 import math
 import sys
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 from matplotlib.colors import to_rgba
+from matplotlib.legend import Legend
 from matplotlib.transforms import Bbox
 
 from lossviz.widgets.layout import Layout
@@ -38,6 +40,9 @@ from lossviz.widgets.panels.base import Frame, Panel
 
 CELL_MARGIN = 2
 """Pixels kept clear between a panel's cell and its neighbours (antialiased edges)."""
+
+PIECES_KEPT = 16
+"""Pictures of figure-level pieces (legends) kept for reuse."""
 
 
 def in_kernel() -> bool:
@@ -118,6 +123,9 @@ class FrameLoop:
         self._background = None
         self._under_overlay = None  # the background with every non-overlay artist drawn
         self._cells: dict[str, tuple[int, int, int, int]] = {}
+        # The pixels of figure-level pieces drawn alone (the legend strip), by what they
+        # show: a legend met again (a tag added, then removed) is copied, not drawn.
+        self._piece_pixels: OrderedDict[tuple, tuple[np.ndarray, Bbox]] = OrderedDict()
         self._draw_id = canvas.mpl_connect("draw_event", self._on_draw)
         self.closed = False
         remember_main_loop()  # built in a cell: the thread whose loop draws every frame
@@ -240,9 +248,21 @@ class FrameLoop:
             if cell is None:
                 return False
             x0, y0, x1, y1 = cell
-            pixels[height - y1 : height - y0, x0:x1] = face
-            piece.draw(renderer)
-            extent = _extent(piece, renderer)
+            rows, columns = slice(height - y1, height - y0), slice(x0, x1)
+            signature = _signature(piece)
+            key = None if signature is None else (name, cell, signature)
+            kept = self._piece_pixels.get(key) if key is not None else None
+            if kept is not None:
+                pixels[rows, columns], extent = kept
+                self._piece_pixels.move_to_end(key)
+            else:
+                pixels[rows, columns] = face
+                piece.draw(renderer)
+                extent = _extent(piece, renderer)
+                if key is not None and _inside(extent, cell):
+                    self._piece_pixels[key] = (pixels[rows, columns].copy(), extent)
+                    while len(self._piece_pixels) > PIECES_KEPT:
+                        self._piece_pixels.popitem(last=False)
             if not _inside(extent, cell):
                 return False
             # A piece that grew may now reach into another's cell: that one then waits for
@@ -352,7 +372,30 @@ class FrameLoop:
             panel.remove()
         self._background = None
         self._under_overlay = None
+        self._piece_pixels.clear()
         self.frame = None
+
+
+def _signature(piece) -> tuple | None:
+    """What a figure-level piece shows, when it can be told from its properties (a legend:
+    its texts and each handle's look), else None; equal signatures draw equal pixels."""
+    if not isinstance(piece, Legend):
+        return None
+    handles = tuple(
+        (
+            type(h).__name__,
+            *(
+                repr(getattr(h, f"get_{p}")())
+                for p in ("color", "linestyle", "linewidth", "marker", "markersize",
+                          "markerfacecolor", "markeredgecolor", "markeredgewidth", "alpha")
+                if hasattr(h, f"get_{p}")
+            ),
+        )
+        for h in piece.legend_handles
+    )  # fmt: skip
+    texts = tuple((t.get_text(), t.get_fontsize(), t.get_color()) for t in piece.get_texts())
+    anchor = tuple(piece.get_bbox_to_anchor().bounds)
+    return (texts, handles, piece._ncols, piece._loc, anchor, piece.get_frame_on())
 
 
 def _extent(piece, renderer) -> Bbox:

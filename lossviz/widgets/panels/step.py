@@ -43,14 +43,20 @@ class StepLayer(Layer):
         """The local quadratic model drawn last (None when the glyph is off)."""
         self._references: tuple[int, dict[str, float]] | None = None
         self._note = ""
+        self._ax = None
 
     def build(self, ax, frame: Frame) -> None:
         before = self._note
         self.remove()
-        self.step = draw_step(ax, frame.colors, animated=True)
-        note = step_note(frame.state.arrows, frame.state.curvature) if inspecting(frame) else ""
-        self.step.note.set_text(note)
-        self.step.note.set_visible(bool(note))
+        self._ax = ax
+        note = ""
+        # Which controls show is fixed when the Explorer is made: one that shows no step
+        # control never draws these, and does not make them on every change of optimizers.
+        if inspecting(frame):
+            self.step = draw_step(ax, frame.colors, animated=True)
+            note = step_note(frame.state.arrows, frame.state.curvature)
+            self.step.note.set_text(note)
+            self.step.note.set_visible(bool(note))
         # The key is drawn with the background: a new one needs the map drawn again.
         self.static_changed = note != before
         self._note = note
@@ -58,10 +64,13 @@ class StepLayer(Layer):
     def update(self, frame: Frame) -> None:
         on = inspecting(frame)
         if not on:
-            for artist in self.step.artists:
-                artist.set_visible(False)
+            if self.step is not None:
+                for artist in self.step.artists:
+                    artist.set_visible(False)
             self.model = None
             return
+        if self.step is None:
+            self.build(self._ax, frame)
         self.step.markers.set_visible(True)
         run, state = frame.run, frame.state
         step = min(state.step, run.steps)
