@@ -9,6 +9,9 @@ The Explorer is built from parts a newcomer finds by file name:
 * ``panels/``: one module per panel of the figure (map and paths, loss,
   schedule, model fit);
 * ``frames.py``: the frame loop (coalesce, recompute, blit, redraw);
+* ``run_cache.py``: the runs a drag reaches next, computed with the current one;
+* ``main_thread.py``: every callback from the browser handled on the kernel's main
+  thread (a subshell's thread may deliver it);
 * ``layout.py``, ``readout.py``, ``canvas.py``: where panels sit, the table under
   the figure, the ipympl canvas;
 * ``explorer.py``: the Explorer, which wires them together;

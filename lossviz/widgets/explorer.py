@@ -13,7 +13,10 @@ The Explorer only wires four parts together:
 * `lossviz.widgets.panels`: the map with its paths, the loss, the schedule
   preview and the model fit, each owning its axes and artists;
 * `lossviz.widgets.frames`: the frame loop, which coalesces a drag into
-  frames, recomputes only when the run changes, and blits.
+  frames, recomputes only when the run changes, and blits;
+
+and keeps the runs of its latest states in a `lossviz.widgets.run_cache.RunCache`,
+which computes a drag's next slider positions together with the current one.
 """
 
 from __future__ import annotations
