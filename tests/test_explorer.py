@@ -826,6 +826,33 @@ def test_set_draws_at_once_where_a_drag_would_coalesce():
     run_in_fresh_loop(scenario())
 
 
+def test_a_drag_draws_the_picture_first_and_its_readout_after():
+    """In a kernel, a drag's frame sends its picture at once and writes the readout a
+    moment later, once for a burst: the browser draws the canvas before laying out the
+    table. Code that calls ``set`` gets both at once (test above)."""
+    from lossviz.widgets.explorer import READOUT_DELAY
+
+    async def scenario():
+        ex = Explorer("quadratic", optimizers=("gd",), steps=60)
+        ex.coalesce = True  # as inside a kernel
+        readouts = []
+        ex.readout.observe(lambda change: readouts.append(change["new"]), names="value")
+        try:
+            frames = ex.stats["frames"]
+            for lr in (0.02, 0.03, 0.04):
+                ex.controls["lr"].value = lr
+                await asyncio.sleep(0)  # the event loop's turn: one frame
+            assert ex.stats["frames"] == frames + 3
+            assert ex.run.optimizers[0].hyper["lr"] == pytest.approx(0.04)
+            assert readouts == []  # not yet
+            await asyncio.sleep(2 * READOUT_DELAY)
+            assert len(readouts) == 1 and "0.04" in readouts[0]  # the last frame's, once
+        finally:
+            ex.close()
+
+    run_in_fresh_loop(scenario())
+
+
 def test_frame_canvas_sends_whole_frames_where_the_figure_is_transparent():
     """A diff frame is overlaid on the last one, which transparent pixels cannot be: a
     figure with any transparent pixel goes whole, an opaque one as a diff."""

@@ -90,6 +90,10 @@ if TYPE_CHECKING:
 DEFAULT_OPTIMIZERS = ("gd", "momentum", "nesterov", "adam")
 
 
+READOUT_DELAY = 0.03
+"""Seconds by which a drag's readout follows its picture (see `Explorer._on_frame`)."""
+
+
 class Explorer:
     """Optimizers' descent paths over a surface, recomputed live as controls move.
 
@@ -256,6 +260,7 @@ class Explorer:
         self.readout = widgets.HTML(value="")
         self._background = Background()
         self._runs = RunCache()
+        self._readout_frame: Frame | None = None  # a readout waiting to be written
         self._moved: tuple[str, float, float | None] | None = None  # the slider a drag moves
         self._slider_values: dict[str, float] = {}
         self._outcomes: dict[str, Any] = {}
@@ -737,15 +742,32 @@ class Explorer:
         return neighbours
 
     def _on_frame(self, frame: Frame) -> None:
+        loop = self.loop.event_loop
+        if loop is None:  # drawn at once (code, tests): the readout at once too
+            self._write_readout(frame)
+        else:
+            # A frame of a drag: the picture goes first. The readout follows a moment later
+            # (one message for a burst of frames), so that the browser draws the canvas
+            # before it lays out the table.
+            if self._readout_frame is None:
+                loop.call_later(READOUT_DELAY, self._write_pending_readout)
+            self._readout_frame = frame
+        if self.error is not None:
+            self.error = None
+            self.status.value = ""
+
+    def _write_pending_readout(self) -> None:
+        frame, self._readout_frame = self._readout_frame, None
+        if frame is not None and not self._closed:
+            self._write_readout(frame)
+
+    def _write_readout(self, frame: Frame) -> None:
         state = frame.state
         self.readout.value = readout_html(
             frame,
             rates_in_use(state, self.catalog),
             self.catalog.stability(state.surface, state.surface_params),
         )
-        if self.error is not None:
-            self.error = None
-            self.status.value = ""
 
     def _show_error(self, exc: BaseException) -> None:
         where = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None

@@ -119,6 +119,9 @@ class FrameLoop:
         panels redrawn alone, blits."""
         self._pending: _Request | None = None
         self._scheduled = False
+        self.event_loop = None
+        """While a frame runs from the event loop (a coalesced burst): that loop; None
+        while one is drawn at once (``set``, scripts, tests)."""
         self._built: set[int] = set()
         self._background = None
         self._under_overlay = None  # the background with every non-overlay artist drawn
@@ -151,7 +154,14 @@ class FrameLoop:
             self.run_frame()
         elif not self._scheduled:
             self._scheduled = True
-            loop.call_soon(self.run_frame)
+            loop.call_soon(self._run_from, loop)
+
+    def _run_from(self, loop) -> None:
+        self.event_loop = loop
+        try:
+            self.run_frame()
+        finally:
+            self.event_loop = None
 
     def run_frame(self) -> None:
         """Make the pending frame now (the event loop calls this for a coalesced burst)."""
