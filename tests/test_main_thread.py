@@ -26,6 +26,7 @@ def in_a_kernel_like_loop(monkeypatch, scenario):
     async def run():
         me = threading.current_thread()
         monkeypatch.setattr(main_thread, "owner", lambda: me)
+        monkeypatch.setattr(main_thread, "in_kernel", lambda: True)
         return await scenario(me)
 
     with ThreadPoolExecutor(1) as pool:
@@ -113,3 +114,19 @@ def test_slider_moves_and_clicks_from_a_subshell_thread_are_drawn_on_the_main_th
     frames = in_a_kernel_like_loop(monkeypatch, scenario)
     assert len(frames) >= 2
     assert len(set(frames)) == 1  # every frame on the loop's thread, none on the other
+
+
+def test_outside_a_kernel_a_loop_on_the_main_thread_is_not_handed_calls(monkeypatch):
+    """A test session or a script may run someone else's loop on the main thread (a
+    browser driver's); outside a kernel nothing is queued on it, where it would never run."""
+
+    async def scenario(me):
+        monkeypatch.setattr(main_thread, "in_kernel", lambda: False)
+        assert main_thread.remember_main_loop() is None
+        seen = []
+        record = main_thread.on_main_thread(lambda: seen.append(threading.current_thread()))
+        other = from_another_thread(record)
+        return seen, other
+
+    seen, other = in_a_kernel_like_loop(monkeypatch, scenario)
+    assert seen == [other]

@@ -23,7 +23,6 @@ and draws the overlay alone, not every path again.
 from __future__ import annotations
 
 import math
-import sys
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -35,7 +34,12 @@ from matplotlib.legend import Legend
 from matplotlib.transforms import Bbox
 
 from lossviz.widgets.layout import Layout
-from lossviz.widgets.main_thread import on_main_thread, remember_main_loop, running_loop
+from lossviz.widgets.main_thread import (
+    in_kernel,
+    on_main_thread,
+    remember_main_loop,
+    running_loop,
+)
 from lossviz.widgets.panels.base import Frame, Panel
 
 CELL_MARGIN = 2
@@ -43,13 +47,6 @@ CELL_MARGIN = 2
 
 PIECES_KEPT = 16
 """Pictures of figure-level pieces (legends) kept for reuse."""
-
-
-def in_kernel() -> bool:
-    """Whether this runs inside a Jupyter kernel (whose event loop delivers widget messages)."""
-    ipython = sys.modules.get("IPython")
-    shell = ipython.get_ipython() if ipython is not None else None
-    return getattr(shell, "kernel", None) is not None
 
 
 @dataclass

@@ -23,11 +23,19 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import sys
 import threading
 from collections.abc import Callable
 from typing import Any
 
 _main_loop: asyncio.AbstractEventLoop | None = None
+
+
+def in_kernel() -> bool:
+    """Whether this runs inside a Jupyter kernel (whose event loop delivers widget messages)."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    return getattr(shell, "kernel", None) is not None
 
 
 def running_loop() -> asyncio.AbstractEventLoop | None:
@@ -60,9 +68,11 @@ def remember_main_loop() -> asyncio.AbstractEventLoop | None:
 
 
 def main_loop() -> asyncio.AbstractEventLoop | None:
-    """The main thread's event loop, if one has been seen and it still runs."""
+    """The main thread's event loop, if this is a kernel, one has been seen, and it still
+    runs. (Elsewhere a loop on the main thread may be anyone's, say a browser driver's in
+    a test session, that would never run what is handed to it.)"""
     loop = _main_loop
-    if loop is None or loop.is_closed() or not loop.is_running():
+    if loop is None or loop.is_closed() or not loop.is_running() or not in_kernel():
         return None
     return loop
 
@@ -83,4 +93,12 @@ def on_main_thread(fn: Callable[..., Any]) -> Callable[..., None]:
     return wrapper
 
 
-__all__ = ["main_loop", "on_main", "on_main_thread", "owner", "remember_main_loop", "running_loop"]
+__all__ = [
+    "in_kernel",
+    "main_loop",
+    "on_main",
+    "on_main_thread",
+    "owner",
+    "remember_main_loop",
+    "running_loop",
+]
