@@ -847,6 +847,12 @@ def test_a_drag_draws_the_picture_first_and_its_readout_after():
             assert readouts == []  # not yet
             await asyncio.sleep(2 * READOUT_DELAY)
             assert len(readouts) == 1 and "0.04" in readouts[0]  # the last frame's, once
+            # Code that sets a value while a drag's readout waits: its own is the last.
+            ex.controls["lr"].value = 0.05
+            await asyncio.sleep(0)
+            ex.set(lr=0.06)
+            await asyncio.sleep(2 * READOUT_DELAY)
+            assert "0.06" in ex.readout.value and "0.05" not in readouts[-1]
         finally:
             ex.close()
 

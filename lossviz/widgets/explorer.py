@@ -744,6 +744,7 @@ class Explorer:
     def _on_frame(self, frame: Frame) -> None:
         loop = self.loop.event_loop
         if loop is None:  # drawn at once (code, tests): the readout at once too
+            self._readout_frame = None  # one a drag left waiting is older: not written
             self._write_readout(frame)
         else:
             # A frame of a drag: the picture goes first. The readout follows a moment later
