@@ -154,6 +154,10 @@ def test_run_cache_keeps_the_latest_states():
         cache.run(states[2], catalog)
         assert cache.computed == 3  # it was the one dropped
         assert run_key(states[0], catalog, False) != run_key(states[0], catalog, True)
+        # A batch larger than the cache keeps the state's own run, dropping neighbours.
+        small = RunCache(size=2)
+        own = small.run(states[0], catalog, neighbours=lambda: states[1:])
+        assert small.run(states[0], catalog) is own and small.computed == 1
         # What may share a descend: measured once per surface, within MAX_RUNS.
         budget = cache.budget(states[0], catalog)
         assert 0 <= budget <= MAX_RUNS // 3 - 1

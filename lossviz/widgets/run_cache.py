@@ -232,13 +232,12 @@ class RunCache:
         runs = compute_runs([state, *(other for _, other in others)], catalog, trace)
         self.computed += 1
         self.prefetched += len(others)
-        for other_key, run in zip([key, *(k for k, _ in others)], runs, strict=True):
+        # The state's own run last in, so that it outlives its prefetched neighbours.
+        for other_key, run in [*zip((k for k, _ in others), runs[1:], strict=True), (key, runs[0])]:
             self._runs[other_key] = run
             self._runs.move_to_end(other_key)
         while len(self._runs) > self.size:
             self._runs.popitem(last=False)
-        # The state's own run last in, so that it outlives its prefetched neighbours.
-        self._runs.move_to_end(key)
         return runs[0]
 
     def budget(self, state: ExplorerState, catalog: Catalog) -> int:
