@@ -32,8 +32,8 @@ from lossviz.widgets.state import (
     ExplorerState,
     apply_change,
     build_optimizers,
+    compute_run,
     current_surface,
-    is_model,
     noisy,
 )
 
@@ -144,19 +144,9 @@ def compute_runs(
         different = [n for n in shared if getattr(other, n) != getattr(first, n)]
         if different:
             raise ValueError(f"states batched together differ in {', '.join(sorted(different))}")
-    s = current_surface(first, catalog)
     built = [build_optimizers(state, catalog) for state in states]
     batch = {f"{j}/{label}": opt for j, opts in enumerate(built) for label, opt in opts.items()}
-    run = descend(
-        s,
-        batch,
-        start=first.start,
-        steps=first.steps,
-        noise=first.noise,
-        batch_size=first.batch_size if is_model(s) else None,
-        seed=first.seed,
-        trace=trace,
-    )
+    run = compute_run(first, catalog, trace, optimizers=batch)
     k = len(run.starts)
     runs, offset = [], 0
     for opts in built:

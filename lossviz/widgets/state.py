@@ -531,12 +531,21 @@ def compute_cloud(state: ExplorerState, catalog: Catalog) -> tuple[Run, ...]:
     )
 
 
-def compute_run(state: ExplorerState, catalog: Catalog, trace: bool = False) -> Run:
-    """`lossviz.descend` of everything the state says (``trace``: record every step)."""
+def compute_run(
+    state: ExplorerState,
+    catalog: Catalog,
+    trace: bool = False,
+    optimizers: Mapping[str, Optimizer] | None = None,
+) -> Run:
+    """`lossviz.descend` of everything the state says (``trace``: record every step).
+
+    ``optimizers``: run these instead of the state's own, in its setting (surface,
+    start, steps, noise, mini-batches, seed); `lossviz.widgets.run_cache` batches
+    several states' optimizers this way."""
     s = current_surface(state, catalog)
     return descend(
         s,
-        build_optimizers(state, catalog),
+        build_optimizers(state, catalog) if optimizers is None else optimizers,
         start=state.start,
         steps=state.steps,
         noise=state.noise,
