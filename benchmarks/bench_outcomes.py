@@ -2,9 +2,11 @@
 
 Prints median and 95th percentile, for a few surfaces (two model surfaces among them) and
 for momentum and adam, of:
-1. `lossviz.basins` at 200 x 200 starts x 300 steps (goal < 1 s). Beside it, as the
-   baseline, the same labels read off whole paths, as basins made them before
-   ``descend(..., tail=...)``: every step of every run stored, then its last tenth read
+1. `lossviz.basins` at 200 x 200 starts x 300 steps (goal < 1 s), as called (one thread
+   per core), and in one thread (``workers=1``, as the Explorer's basin layer calls it).
+   Beside them, as the baseline, the same labels read off whole paths, as basins made them
+   before ``descend(..., tail=...)``, threads and mirror images: every start of the same
+   grid descends in one batch, every step of every run stored, then its last tenth read
    (the line also says whether the labels are equal);
 2. `lossviz.stability_map` at 40 x 40 (lr, beta) pairs x 300 steps (goal < 0.5 s), and
    beside it the one `descend` call it makes, alone, to show what the engine costs and
@@ -56,8 +58,10 @@ def timed(label: str, fn, goal_ms: float | None = None, note: str = "") -> float
 
 def labels_from_whole_paths(s: lossviz.Surface, opt: lossviz.Optimizer) -> np.ndarray:
     """The labels of `lossviz.basins`, computed as it did before the engine kept tails:
-    the whole path (runs, steps + 1, 2) of every start, then its last tenth read."""
-    run = lossviz.descend(s, opt, start=s.grid(RESOLUTION).reshape(-1, 2), steps=STEPS)
+    the whole path (runs, steps + 1, 2) of every start of its grid, then its last tenth
+    read."""
+    starts = lossviz.basins(s, opt, RESOLUTION, steps=1).starts
+    run = lossviz.descend(s, opt, start=starts.reshape(-1, 2), steps=STEPS)
     (xmin, xmax), (ymin, ymax) = s.bounds
     tol = TOLERANCE * float(np.hypot(xmax - xmin, ymax - ymin))
     tail = run.path[:, STEPS - max(1, STEPS // 10) :]
@@ -70,7 +74,12 @@ def labels_from_whole_paths(s: lossviz.Surface, opt: lossviz.Optimizer) -> np.nd
 
 
 def main(names: list[str]) -> None:
-    print(f"lossviz {lossviz.__version__}, numpy {np.__version__}, {os.cpu_count()} cores")
+    from lossviz.basins import _default_workers
+
+    print(
+        f"lossviz {lossviz.__version__}, numpy {np.__version__}, {os.cpu_count()} cores, "
+        f"basins' default workers {_default_workers()}"
+    )
     lrs = np.geomspace(1e-3, 1.0, PAIRS)
     betas = np.linspace(0.0, 0.99, PAIRS)
     for name in names:
@@ -80,6 +89,11 @@ def main(names: list[str]) -> None:
             first = timed(
                 f"{name}: basins {RESOLUTION}x{RESOLUTION} x {STEPS}, {opt_name}",
                 lambda s=surface, o=opt: lossviz.basins(s, o, RESOLUTION, STEPS),
+                goal_ms=1000,
+            )
+            timed(
+                "    in one thread (workers=1)",
+                lambda s=surface, o=opt: lossviz.basins(s, o, RESOLUTION, STEPS, workers=1),
                 goal_ms=1000,
             )
             if first > BUDGET:

@@ -7,7 +7,10 @@ minimum its run settles at (`lossviz.views.basins.draw_basins` draws them).
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -23,6 +26,13 @@ NOT_CONVERGED = -2
 
 TOLERANCE = 0.01
 """The default ``tol`` of `basins`, as a fraction of the diagonal of the surface's bounds."""
+
+RUNS_PER_WORKER = 4096
+"""At least this many starts per thread (`basins`' ``workers``): fewer cost more in
+starting threads and in per-step overhead than they gain."""
+
+MAX_WORKERS = 8
+"""The most threads `basins` starts by default."""
 
 MAX_POINTS = 50_000_000
 """At most this many path points, ``resolution**2 * (steps + 1)``: this bounds the time of
@@ -81,6 +91,7 @@ def basins(
     noise: float = 0.0,
     batch_size: int | None = None,
     seed: int = 0,
+    workers: int | None = None,
 ) -> Basins:
     """Label every start of a grid over the bounds with the known minimum its run ends at.
 
@@ -119,6 +130,18 @@ def basins(
     noise, batch_size, seed
         Gradient noise, mini-batches and their seed, as in `lossviz.descend`.
         With noise, raise ``tol`` above the jitter around a minimum.
+    workers
+        Threads that share the starts, each descending its own contiguous part (numpy
+        works outside Python's lock, so they run at once on as many cores). By default
+        one per core this process may use, at most `MAX_WORKERS`, and never under
+        `RUNS_PER_WORKER` starts each. With noise, one: the noise a run draws depends on
+        the whole batch. The labels are the same for any number of workers.
+
+    Two savings keep a full map near a second: each run keeps only its last tenth of
+    steps, and on a surface `symmetric_about_origin <lossviz.Surface>` (with a grid
+    whose bounds are symmetric, no noise or mini-batches, and an optimizer the engine
+    steps itself), only the rows up to the middle one descend: the run from ``-p`` is
+    the mirror image of the run from ``p``, bit for bit.
 
     Returns
     -------
@@ -130,7 +153,8 @@ def basins(
     ------
     ValueError
         For a surface that lists no minimum, a list of optimizers, or bad
-        ``resolution``, ``steps``, ``tol``, ``noise``, ``batch_size`` or ``seed``.
+        ``resolution``, ``steps``, ``tol``, ``noise``, ``batch_size``, ``seed`` or
+        ``workers``.
 
     Examples
     --------
@@ -167,28 +191,42 @@ def basins(
     if tol is None:
         tol = TOLERANCE * float(np.hypot(xmax - xmin, ymax - ymin))
     tol = check_number(tol, "tol", low=0, low_open=True)
+    workers = _default_workers() if workers is None else check_integer(workers, "workers", low=1)
 
-    x = np.linspace(xmin, xmax, resolution)
-    y = np.linspace(ymin, ymax, resolution)
-    grid = s.grid(resolution)  # (resolution, resolution, 2), rows along y
+    x, y = _axis(xmin, xmax, resolution), _axis(ymin, ymax, resolution)
+    gx, gy = np.meshgrid(x, y)
+    grid = np.stack([gx, gy], axis=-1)  # (resolution, resolution, 2), rows along y
+    # On a surface symmetric about the origin, with a grid symmetric too, the run from
+    # -p is the mirror image of the run from p for an optimizer whose step only changes
+    # sign with the gradient: only the rows up to the middle one descend.
+    mirror = _mirrors(s, opt, noise, batch_size, x, y)
+    rows = (resolution + 1) // 2 if mirror else resolution
     # Only the last tenth of each path is read, so only that is kept: the whole path of
     # 40,000 runs is large, and storing it costs more time than the steps themselves.
-    run = descend(
+    # (runs, w + 1, 2): path indices steps - w .. steps, and (runs,)
+    tail, diverged = _descend_in_parts(
         s,
         opt,
-        start=grid.reshape(-1, 2),
+        grid[:rows].reshape(-1, 2),
+        1 if noise else workers,
         steps=steps,
         noise=noise,
         batch_size=batch_size,
         seed=seed,
         tail=max(1, steps // 10),
     )
-    tail = run.path  # (runs, w + 1, 2): path indices steps - w .. steps
+    if mirror:
+        # Row i >= rows starts at -(start of row resolution - 1 - i), column reversed.
+        tail = tail.reshape(rows, resolution, -1, 2)
+        diverged = diverged.reshape(rows, resolution)
+        source = slice(resolution - 1 - rows, None, -1)  # rows resolution - 1 - i, i >= rows
+        tail = np.concatenate([tail, -tail[source, ::-1]]).reshape(resolution**2, -1, 2)
+        diverged = np.concatenate([diverged, diverged[source, ::-1]]).reshape(-1)
     to_minima = _length(tail[:, -1, None, :] - s.minima)  # (runs, k)
     with np.errstate(invalid="ignore"):
         nearest = np.argmin(np.where(np.isnan(to_minima), np.inf, to_minima), axis=1)
         settled = (_length(tail - s.minima[nearest][:, None, :]) < tol).all(axis=1)
-    labels = np.where(run.diverged, DIVERGED, np.where(settled, nearest, NOT_CONVERGED))
+    labels = np.where(diverged, DIVERGED, np.where(settled, nearest, NOT_CONVERGED))
     return Basins(
         labels=labels.reshape(resolution, resolution),
         x=x,
@@ -198,6 +236,76 @@ def basins(
         optimizer=opt,
         steps=steps,
         tol=tol,
+    )
+
+
+def _default_workers() -> int:
+    """The cores this process may run on (all of the machine's where that is unknown),
+    at most `MAX_WORKERS`."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(MAX_WORKERS, cores))
+
+
+_GROUP = 64
+"""Parts of a batch split at multiples of this many runs: OpenBLAS sums a row by where it
+falls in its kernel's groups of rows, and whole groups keep every run's numbers as in one
+batch."""
+
+
+def _descend_in_parts(
+    s: Surface, opt: Optimizer, starts: np.ndarray, workers: int, **options: Any
+) -> tuple[np.ndarray, np.ndarray]:
+    """``descend(s, opt, start=starts, **options)``'s ``(path, diverged)``, from up to
+    ``workers`` threads that each descend a contiguous part of the starts (runs, 2)."""
+    n = len(starts)
+    parts = max(1, min(workers, n // RUNS_PER_WORKER))
+    size = -(-n // parts)
+    size = -(-size // _GROUP) * _GROUP
+    if parts == 1 or size >= n:
+        run = descend(s, opt, start=starts, **options)
+        return run.path, run.diverged
+
+    def part(first: int):
+        run = descend(s, opt, start=starts[first : first + size], **options)
+        return run.path, run.diverged
+
+    with ThreadPoolExecutor(max_workers=parts, thread_name_prefix="lossviz-basins") as pool:
+        done = list(pool.map(part, range(0, n, size)))
+    return np.concatenate([p for p, _ in done]), np.concatenate([d for _, d in done])
+
+
+def _axis(low: float, high: float, n: int) -> np.ndarray:
+    """``n`` evenly spaced values from ``low`` to ``high``, shape (n,).
+
+    ``np.linspace``, made exactly symmetric where the bounds are (``low == -high``): the
+    mean of ``v`` and ``-v[::-1]``, which differs from linspace by at most an ulp of
+    ``high`` (linspace's own rounding), so the start of column ``n - 1 - j`` is the
+    negative of column ``j``'s, bit for bit.
+    """
+    v = np.linspace(low, high, n)
+    return (v - v[::-1]) / 2 if low == -high else v
+
+
+def _mirrors(
+    s: Surface, opt: Optimizer, noise: float, batch_size: int | None, x: np.ndarray, y: np.ndarray
+) -> bool:
+    """Whether the run from ``-p`` is the mirror image of the run from ``p``, bit for bit.
+
+    It is where the surface says so (`Surface.symmetric_about_origin`), the grid is
+    symmetric, no noise or mini-batch draws break the symmetry, and the optimizer is one
+    the engine steps itself (the moment rule of gd, momentum, nesterov, adagrad, rmsprop
+    and adam; Newton's step): their updates are odd in the gradient and even in
+    everything else, so every number only changes sign. A user's ``update`` may not be.
+    """
+    return (
+        s.symmetric_about_origin
+        and noise == 0
+        and batch_size is None
+        and (opt.moments is not None or opt.second_order is not None)
+        and bool((x == -x[::-1]).all() and (y == -y[::-1]).all())
     )
 
 

@@ -2,6 +2,8 @@
 Himmelblau's four wells, to the same runs made one at a time, and to its messages; and the view
 that draws them, by its artists' data."""
 
+import importlib
+
 import numpy as np
 import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -149,6 +151,8 @@ NO_MINIMA = Surface("flat", lambda x, y: x * 0.0 + y * 0.0, ((-1, 1), (-1, 1)))
         (dict(resolution=1000, steps=2000), r"resolution\*\*2 \* \(steps \+ 1\) must be at most"),
         (dict(noise=-1.0), r"noise must be a number >= 0; got -1.0"),
         (dict(batch_size=4), "batch_size needs a model surface built from data"),
+        (dict(workers=0), "workers must be an integer >= 1; got 0"),
+        (dict(workers=1.5), "workers must be an integer >= 1; got 1.5"),
     ],
 )
 def test_messages_name_the_argument_and_what_it_allows(change, message):
@@ -264,3 +268,140 @@ def test_a_models_faster_loss_leaves_every_label_as_its_data_gives_it(name, opt)
     plain._value, plain._loss_and_gradient = plain._data_loss, None
     o = lossviz.optimizer(opt, lr=0.05)
     np.testing.assert_array_equal(basins(s, o, 30, 150).labels, basins(plain, o, 30, 150).labels)
+
+
+# -- half the grid on a surface symmetric about the origin; threads ------------------------------
+SYMMETRIC = [
+    ("tiny_network", {}),
+    ("tiny_network", dict(n=12, noise=0.3, true_w1=-0.8, true_w2=2.5, seed=5)),
+    ("quadratic", dict(condition=30.0, angle=25.0)),
+    ("rastrigin", dict(amplitude=4.0)),
+    ("ackley", {}),
+]
+# Six-hump camel is symmetric too, but not bit for bit: on a few points its gradient is
+# a matrix product of powers, and numpy's vectorised power rounds (-x)^3 and x^3 apart.
+
+
+def not_symmetric(s):
+    """The same surface, not saying it is symmetric: `basins` then descends every start."""
+    plain = lossviz.surface(s.name, **s.params)
+    plain.symmetric_about_origin = False
+    return plain
+
+
+def counted_starts(monkeypatch):
+    """The number of starts of every `descend` call `basins` makes, as a list."""
+    module = importlib.import_module("lossviz.basins")
+
+    counts = []
+    descend = module.descend
+
+    def counting(*args, start, **kwargs):
+        counts.append(len(start))
+        return descend(*args, start=start, **kwargs)
+
+    monkeypatch.setattr(module, "descend", counting)
+    return counts
+
+
+@pytest.mark.parametrize(("name", "params"), SYMMETRIC, ids=[n for n, _ in SYMMETRIC])
+def test_a_surface_symmetric_about_the_origin_is_symmetric_bit_for_bit(name, params):
+    s = lossviz.surface(name, **params)
+    assert s.symmetric_about_origin
+    (xmin, xmax), (ymin, ymax) = s.bounds
+    rng = np.random.default_rng(3)
+    p = np.concatenate([rng.uniform((xmin, ymin), (xmax, ymax), (2000, 2)), s.grid(31)[0]])
+    # Far outside the bounds too, and alone, as the engine asks for few runs.
+    p = np.concatenate([p, 40 * p[:50]])
+    for points in (p, p[:3], p[7:8]):
+        np.testing.assert_array_equal(s(-points), s(points))
+        np.testing.assert_array_equal(s.grad(-points), -s.grad(points))
+        np.testing.assert_array_equal(s.hessian(-points), s.hessian(points))
+    loss, gradient = (s._loss_and_gradient or (lambda q: (s(q), s.grad(q))))(-p)
+    np.testing.assert_array_equal(loss, s(p))
+    np.testing.assert_array_equal(gradient, -s.grad(p))
+
+
+def test_surfaces_not_symmetric_do_not_say_so():
+    names = lossviz.surface_names()
+    said = {name for name in names if lossviz.surface(name).symmetric_about_origin}
+    assert said == {name for name, _ in SYMMETRIC}
+    with pytest.raises(TypeError, match="symmetric_about_origin must be True or False; got 1"):
+        Surface("bowl", lambda x, y: x * x + y * y, ((-1, 1), (-1, 1)), symmetric_about_origin=1)
+
+
+@pytest.mark.parametrize(("name", "params"), SYMMETRIC, ids=[n for n, _ in SYMMETRIC])
+@pytest.mark.parametrize("resolution", [9, 12])
+def test_half_the_grid_and_its_mirror_image_give_every_label_the_whole_grid_does(
+    name, params, resolution, monkeypatch
+):
+    s = lossviz.surface(name, **params)
+    plain = not_symmetric(s)
+    counts = counted_starts(monkeypatch)
+    for opt in ("momentum", "adam", "newton", lossviz.optimizer("rmsprop", lr=0.02)):
+        counts.clear()
+        half = basins(s, opt, resolution, steps=80)
+        assert counts == [(resolution + 1) // 2 * resolution]
+        whole = basins(plain, opt, resolution, steps=80)
+        assert counts[1:] == [resolution**2]
+        np.testing.assert_array_equal(half.labels, whole.labels)
+        np.testing.assert_array_equal(half.x, whole.x)
+        assert (half.x == -half.x[::-1]).all() and (half.y == -half.y[::-1]).all()
+
+
+def test_the_mirror_image_is_left_out_where_it_would_not_hold(monkeypatch):
+    s = lossviz.surface("tiny_network")
+    counts = counted_starts(monkeypatch)
+    basins(s, "momentum", 6, steps=5)
+    assert counts == [18]
+    own = lossviz.Optimizer(lambda p: None, lambda g, state, p: (-0.1 * g, state), name="own")
+    for extra in (dict(noise=0.1), dict(batch_size=8), dict(optimizer_or_name=own)):
+        counts.clear()
+        basins(**{"surface_or_name": s, "optimizer_or_name": "momentum", "resolution": 6,
+                  "steps": 5, **extra})  # fmt: skip
+        assert counts == [36], extra
+    # Bounds that are not symmetric: a quadratic's own, shifted.
+    shifted = Surface("bowl", lambda x, y: x * x + y * y, ((-1, 2), (-1, 1)), minima=[(0, 0)],
+                      symmetric_about_origin=True)  # fmt: skip
+    counts.clear()
+    basins(shifted, "gd", 6, steps=5)
+    assert counts == [36]
+
+
+def test_the_grid_on_symmetric_bounds_is_linspace_but_for_its_rounding():
+    b = basins("tiny_network", "momentum", 200, steps=1)
+    (xmin, xmax), _ = b.surface.bounds
+    reference = np.linspace(xmin, xmax, 200)
+    assert b.x[0] == xmin and b.x[-1] == xmax
+    # linspace rounds xmin + j * step at the scale of the bounds; so does the mean.
+    assert np.abs(b.x - reference).max() <= np.spacing(xmax)
+    assert not (reference == -reference[::-1]).all()  # what made the mirror image fail
+
+
+@pytest.mark.parametrize(
+    ("name", "opt", "extra"),
+    [
+        ("tiny_network", "adam", {}),
+        ("rosenbrock", "momentum", {}),
+        ("linear_regression", "momentum", {}),
+        ("logistic_regression", "adam", {}),
+        ("logistic_regression", "momentum", dict(batch_size=8, seed=3)),
+        ("himmelblau", "momentum", dict(noise=0.5, seed=2, tol=1.0)),
+    ],
+)
+def test_any_number_of_workers_gives_the_same_labels(name, opt, extra, monkeypatch):
+    module = importlib.import_module("lossviz.basins")
+
+    monkeypatch.setattr(module, "RUNS_PER_WORKER", 100)
+    counts = counted_starts(monkeypatch)
+    one = basins(name, opt, 41, steps=60, workers=1, **extra)
+    assert len(counts) == 1
+    for workers in (2, 3, 8):
+        counts.clear()
+        many = basins(name, opt, 41, steps=60, workers=workers, **extra)
+        np.testing.assert_array_equal(many.labels, one.labels)
+        if "noise" in extra:
+            assert len(counts) == 1  # the noise of a run depends on the whole batch
+        else:
+            assert 1 < len(counts) <= workers
+            assert all(c % 64 == 0 for c in counts[:-1])

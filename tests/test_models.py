@@ -437,13 +437,26 @@ def test_linear_regressions_closed_form_loss_is_the_mean_over_its_data(kwargs, d
 
 
 def test_a_model_without_a_closed_form_is_its_data_loss():
-    s = tiny_network()
+    s = logistic_regression()
     p = points_in_bounds(s)
     np.testing.assert_array_equal(s(p), s.data_loss(p))
 
 
+def assert_equal_to_rounding(p, one_pass, reference):
+    """Equal but for rounding: the one pass sums terms of up to about ``w2^2 t^2`` and
+    cancels them near a minimum, so its error is a few ulps of ``1 + w2^2``."""
+    scale = 1.0 + p[..., 1] ** 2
+    if reference.ndim > scale.ndim:
+        scale = scale[..., None]
+    error = np.abs(one_pass - reference)
+    np.testing.assert_array_less(error, np.broadcast_to(1e-14 * scale, error.shape))
+
+
 @pytest.mark.parametrize("kwargs", TINY_CASES, ids=str)
 def test_tiny_networks_one_pass_loss_and_gradient_are_its_loss_and_gradient(kwargs):
+    # The loss, the gradient and the two in one pass read the same five sums (bit for bit
+    # on this machine's OpenBLAS); the mean of squared residuals and autograd's gradient
+    # round otherwise, and agree to a few ulps of the largest term.
     s = tiny_network(**kwargs)
     rng = np.random.default_rng(6)
     # The engine's shapes (runs, 2): runs around, below and above a block of points.
@@ -451,16 +464,40 @@ def test_tiny_networks_one_pass_loss_and_gradient_are_its_loss_and_gradient(kwar
         p = rng.uniform(-30, 30, (runs, 2))
         loss, gradient = s._loss_and_gradient(p)
         np.testing.assert_array_equal(loss, s(p))
-        # Bit for bit here; another CPU's OpenBLAS kernel may round a row's sum differently.
-        np.testing.assert_allclose(gradient, s.grad(p), rtol=1e-13, atol=1e-15)
-    # Other shapes: numpy's dot over (3, 4, m) sums in another order than over (12, m).
+        np.testing.assert_array_equal(gradient, s.grad(p))
+        # The data's mean and autograd's gradient of it: equal to rounding.
+        assert_equal_to_rounding(p, loss, s.data_loss(p))
+        assert_equal_to_rounding(p, gradient, s.autograd_grad(p))
+        # Near the minima, where the loss's terms cancel most.
+        near = s.minima[rng.integers(0, 2, runs)] + rng.normal(0, 1e-3, (runs, 2))
+        loss, gradient = s._loss_and_gradient(near)
+        assert_equal_to_rounding(near, loss, s.data_loss(near))
+        assert_equal_to_rounding(near, gradient, s.autograd_grad(near))
     p = rng.uniform(-3, 3, (3, 4, 2))
     loss, gradient = s._loss_and_gradient(p)
+    assert loss.shape == (3, 4) and gradient.shape == (3, 4, 2)
     np.testing.assert_array_equal(loss, s(p))
-    np.testing.assert_allclose(gradient, s.grad(p), rtol=1e-13, atol=1e-15)
+    np.testing.assert_array_equal(gradient, s.grad(p))
     loss, gradient = s._loss_and_gradient(np.array([0.4, -1.2]))
     assert loss.shape == () and gradient.shape == (2,)
     assert float(loss) == float(s([0.4, -1.2]))
+
+
+@pytest.mark.parametrize("kwargs", TINY_CASES, ids=str)
+def test_tiny_networks_one_pass_is_odd_bit_for_bit(kwargs):
+    # tanh is odd, so L(-p) = L(p) and grad L(-p) = -grad L(p): exactly, since every
+    # product and sum of the one pass only changes sign. basins relies on it.
+    s = tiny_network(**kwargs)
+    p = np.random.default_rng(7).uniform(-30, 30, (3000, 2))
+    loss, gradient = s._loss_and_gradient(p)
+    mirror_loss, mirror_gradient = s._loss_and_gradient(-p)
+    np.testing.assert_array_equal(mirror_loss, loss)
+    np.testing.assert_array_equal(mirror_gradient, -gradient)
+    # Alone or in a batch, at any place in it: the same numbers (bit for bit on this
+    # machine's OpenBLAS, given blocks of whole groups of rows).
+    for i in (0, 1, 5, 17, 1023, 1024, 2999):
+        alone_loss, alone_gradient = s._loss_and_gradient(p[i : i + 1])
+        assert alone_loss[0] == loss[i] and (alone_gradient[0] == gradient[i]).all()
 
 
 # -- mini-batch gradients -----------------------------------------------------------------------

@@ -111,6 +111,9 @@ class ModelSurface(Surface):
         same with it or without it.
     parameter_names
         Names of the two weights, for axis labels, e.g. ``("w", "b")``.
+    symmetric_about_origin
+        As for `Surface`: the loss, gradient and Hessian as computed are even, odd and
+        even in the weights, bit for bit.
 
     Attributes
     ----------
@@ -143,6 +146,7 @@ class ModelSurface(Surface):
         hessian: MeanHessian | None = None,
         loss: MeanLoss | None = None,
         loss_and_gradient: MeanLossAndGradient | None = None,
+        symmetric_about_origin: bool = False,
     ) -> None:
         self.x_train, self.y_train = (_read_only(a) for a in train)
         self.x_heldout, self.y_heldout = (_read_only(a) for a in heldout)
@@ -158,6 +162,7 @@ class ModelSurface(Surface):
             hessian=None if hessian is None else hessian(self.x_train, self.y_train),
             params=params,
             description=description,
+            symmetric_about_origin=symmetric_about_origin,
         )
         self.parameter_names = parameter_names
         # The data form stays as the reference (`data_loss`) and as what autograd

@@ -18,68 +18,125 @@ def _squared_error(w1, w2, x, y):
     return (w2 * anp.tanh(w1 * x) - y) ** 2
 
 
-def _mean_gradient(x: np.ndarray, y: np.ndarray):
-    # With t_i = tanh(w1 x_i) and residuals r_i = w2 t_i - y_i:
-    #   grad L = (2/m) sum_i r_i (w2 (1 - t_i^2) x_i, t_i)
-    scaled_x = 2.0 * x / len(y)  # (m,)
-    scaled_ones = np.full(len(y), 2.0 / len(y))  # (m,): a dot with it is (2/m) sum_i
+# Loss and gradient from five sums over the examples. With t_i = tanh(w1 x_i) and
+# r_i = w2 t_i - y_i, both are polynomials in w2 whose coefficients are sums over i:
+#   L        = (1/m) sum_i r_i^2              = (1/m) (w2 (w2 A - 2 B) + sum_i y_i^2)
+#   dL/dw2   = (2/m) sum_i r_i t_i            = (2/m) (w2 A - B)
+#   dL/dw1   = (2/m) sum_i r_i w2 s_i x_i     = (2/m) w2 ((w2 C - sum_i x_i y_i) - (w2 D - E))
+# with s_i = 1 - t_i^2 = tanh'(w1 x_i) and
+#   A = sum t_i^2,  B = sum y_i t_i,  C = sum x_i t_i,  D = sum x_i t_i^3,  E = sum x_i y_i t_i^2.
+# Per point and example that is one tanh and two products (t^2, t^3); the sums are matrix
+# products. Against the sum of squared residuals this rounds differently (the terms cancel
+# near a minimum: a few ulps of 1 + w2^2, see the tests), and it costs half as much: the
+# tanh is most of a step. The loss, the gradient and the two in one pass all read the same
+# sums, so a run is the same whichever the engine asks for. Every product and sum only
+# changes sign with p, so L(-p) = L(p) and grad L(-p) = -grad L(p) bit for bit.
 
-    def gradient(p: np.ndarray) -> np.ndarray:
-        w2 = p[..., 1:2]
-        t = np.tanh(p[..., 0:1] * x)  # (..., m)
-        r = w2 * t - y
-        rt = r * t
-        out = np.empty(p.shape)
-        # w2 inside the sum, as autograd has it: at w2 = 0 the sum of zeros is +0, not -0.
-        out[..., 0] = np.dot((r - rt * t) * w2, scaled_x)
-        out[..., 1] = np.dot(rt, scaled_ones)
-        return out
+_BLOCK = 1024
+"""Points per block in `_sums`: two (points, m) buffers of this many rows stay in cache,
+where full-size temporaries (40,000 points x 30 examples) would not."""
+
+_ROWS = 16
+"""Blocks are computed in whole multiples of this many rows (zeros fill the last): OpenBLAS
+sums the rows past the last whole group of its kernel in another order, so only then does a
+point get the same sums alone, in a small batch and anywhere in a large one."""
+
+
+def _sums(x: np.ndarray, y: np.ndarray):
+    """``sums(points, cubes) -> (A, B, C, D, E)``, each (n,), at weights ``points`` (n, 2).
+
+    ``D`` (the only sum that needs ``t^3``) is None unless ``cubes``.
+    """
+    m = len(y)
+    by_t = np.stack([y, x], axis=1)  # (m, 2): t @ by_t = (B, C)
+    by_t2 = np.stack([np.ones(m), x * y], axis=1)  # (m, 2): t^2 @ by_t2 = (A, E)
+    by_t3 = np.stack([x, np.zeros(m)], axis=1)  # (m, 2): t^3 @ by_t3 = (D, 0)
+    x_row = x[None, :]  # (1, m)
+
+    def sums(points: np.ndarray, cubes: bool = True):
+        n = len(points)
+        rows = min(_BLOCK, -(-n // _ROWS) * _ROWS)
+        t_, t2_ = np.empty((rows, m)), np.empty((rows, m))
+        w1 = np.zeros((rows, 1))
+        tx, t2x, t3x = (np.empty((rows, 2)) for _ in range(3))
+        out = np.empty((5 if cubes else 2, n))  # A, B, then C, D, E
+        for start in range(0, n, _BLOCK):
+            k = min(_BLOCK, n - start)
+            padded = -(-k // _ROWS) * _ROWS
+            block = slice(start, start + k)
+            t, t2 = t_[:padded], t2_[:padded]
+            w1[:k, 0] = points[block, 0]
+            w1[k:padded] = 0.0
+            # w1 x_i as a matrix product of one term (each entry is that one product):
+            # it writes rows of m entries faster than a broadcast multiply does.
+            np.dot(w1[:padded], x_row, out=t)
+            np.tanh(t, out=t)
+            np.multiply(t, t, out=t2)
+            np.dot(t2, by_t2, out=t2x[:padded])
+            np.dot(t, by_t, out=tx[:padded])
+            out[0, block], out[1, block] = t2x[:k, 0], tx[:k, 0]
+            if cubes:
+                np.dot(np.multiply(t2, t, out=t), by_t3, out=t3x[:padded])
+                out[2, block], out[3, block], out[4, block] = tx[:k, 1], t3x[:k, 0], t2x[:k, 1]
+        return (out[0], out[1], *(out[2:] if cubes else (None, None, None)))
+
+    return sums
+
+
+def _mean_loss(x: np.ndarray, y: np.ndarray):
+    """``(1/m) (w2 (w2 A - 2 B) + sum_i y_i^2)`` at weights (..., 2), shape (...)."""
+    sums, m = _sums(x, y), len(y)
+    sum_yy = float(np.dot(y, y))
+
+    def loss(p: np.ndarray) -> np.ndarray:
+        points = p.reshape(-1, 2)
+        a, b, _, _, _ = sums(points, cubes=False)
+        w2 = points[:, 1]
+        return ((w2 * (w2 * a - 2.0 * b) + sum_yy) / m).reshape(p.shape[:-1])
+
+    return loss
+
+
+def _mean_gradient_from(x: np.ndarray, y: np.ndarray):
+    """``gradient(points, sums) -> (n, 2)`` from the five sums at weights (n, 2)."""
+    m = len(y)
+    sum_xy = float(np.dot(x, y))
+
+    def gradient(points: np.ndarray, a, b, c, d, e) -> np.ndarray:
+        w2 = points[:, 1]
+        out = np.empty((len(points), 2))
+        out[:, 0] = w2 * ((w2 * c - sum_xy) - (w2 * d - e)) * (2.0 / m)
+        out[:, 1] = (w2 * a - b) * (2.0 / m)
+        # +0 for a zero gradient (autograd's, e.g. at the origin), not -0 from w2 = 0 times
+        # a negative sum: adding +0 changes nothing else.
+        return np.add(out, 0.0, out=out)
 
     return gradient
 
 
-_BLOCK = 1 << 16
-"""Examples times points per block in `_mean_loss_and_gradient`, about: three (points, m)
-buffers of this size stay in cache, where full-size temporaries (40,000 points x 30 examples)
-would not."""
+def _mean_gradient(x: np.ndarray, y: np.ndarray):
+    """``(2/m) (w2 ((w2 C - sum x y) - (w2 D - E)), w2 A - B)`` at weights (..., 2)."""
+    sums, from_sums = _sums(x, y), _mean_gradient_from(x, y)
+
+    def gradient(p: np.ndarray) -> np.ndarray:
+        points = p.reshape(-1, 2)
+        return from_sums(points, *sums(points)).reshape(p.shape)
+
+    return gradient
 
 
 def _mean_loss_and_gradient(x: np.ndarray, y: np.ndarray):
-    # The loss mean(r_i^2) and `_mean_gradient` from one tanh(w1 x_i) per point and example:
-    # the tanh costs most of a step. The same operations in the same order as
-    # `_squared_error` averaged by `mean_loss` and as `_mean_gradient` (so the same numbers,
-    # bit for bit), written in place, block by block of points.
-    m = len(y)
-    scaled_x = 2.0 * x / m
-    scaled_ones = np.full(m, 2.0 / m)
-    # Whole multiples of 64 points: OpenBLAS's matrix-vector product sums a row in an order
-    # that depends on where the row falls in its groups of rows, so only blocks that keep
-    # those groups give every point the sums of one product over all points.
-    block = max(1, _BLOCK // (64 * m)) * 64
+    """`_mean_loss` and `_mean_gradient` from one set of sums: the same numbers, bit for bit."""
+    sums, from_sums, m = _sums(x, y), _mean_gradient_from(x, y), len(y)
+    sum_yy = float(np.dot(y, y))
 
     def loss_and_gradient(p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """``((1/m) sum_i r_i^2, grad L)`` at every point: shapes (...) and (..., 2)."""
+        """The loss and gradient at weights ``p`` (..., 2): shapes (...) and (..., 2)."""
         points = p.reshape(-1, 2)
-        n = len(points)
-        loss = np.empty(n)
-        gradient = np.empty((n, 2))
-        t, r, work = (np.empty((min(block, n), m)) for _ in range(3))
-        for start in range(0, n, block):
-            rows = slice(start, start + block)
-            q = points[rows]
-            k = len(q)
-            t_, r_, work_ = t[:k], r[:k], work[:k]
-            w2 = q[:, 1:2]
-            np.tanh(np.multiply(q[:, 0:1], x, out=t_), out=t_)  # t_i
-            np.subtract(np.multiply(w2, t_, out=r_), y, out=r_)  # r_i = w2 t_i - y_i
-            np.add.reduce(np.multiply(r_, r_, out=work_), axis=-1, out=loss[rows])
-            np.multiply(r_, t_, out=work_)  # r_i t_i
-            gradient[rows, 1] = np.dot(work_, scaled_ones)
-            np.multiply(work_, t_, out=work_)
-            np.multiply(np.subtract(r_, work_, out=work_), w2, out=work_)  # (r_i - r_i t_i^2) w2
-            gradient[rows, 0] = np.dot(work_, scaled_x)
-        loss /= m
-        return loss.reshape(p.shape[:-1]), gradient.reshape(p.shape)
+        a, b, c, d, e = sums(points)
+        w2 = points[:, 1]
+        loss = (w2 * (w2 * a - 2.0 * b) + sum_yy) / m
+        return loss.reshape(p.shape[:-1]), from_sums(points, a, b, c, d, e).reshape(p.shape)
 
     return loss_and_gradient
 
@@ -199,7 +256,9 @@ def tiny_network(
         params=dict(n=n, noise=noise, true_w1=true_w1, true_w2=true_w2, holdout=holdout, seed=seed),
         gradient=_mean_gradient,
         hessian=_mean_hessian,
+        loss=_mean_loss,
         loss_and_gradient=_mean_loss_and_gradient,
+        symmetric_about_origin=True,
         description=(
             "A one-neuron network y = w2 tanh(w1 x) fitted by mean squared error: the height "
             "has two mirror-image minima and a saddle at the origin."

@@ -103,6 +103,7 @@ def ackley() -> Surface:
         gradient=_gradient,
         hessian=_hessian,
         params={},
+        symmetric_about_origin=True,
         description=(
             "A deep funnel to the centre, hidden under a field of small dimples that "
             "each trap plain gradient descent."

@@ -161,6 +161,14 @@ class Surface:
         The parameters the surface was built with (for display and rebuilding).
     description
         One sentence for students.
+    symmetric_about_origin
+        True for a surface that is the same seen from ``p`` and ``-p`` as computed,
+        bit for bit: ``L(-p) == L(p)``, ``grad L(-p) == -grad L(p)`` and
+        ``hess L(-p) == hess L(p)`` (an even function whose arithmetic only changes
+        sign with ``p``, e.g. products and sums of ``x``, ``y``, ``cos`` and ``tanh``).
+        Every run from ``-p`` is then the mirror image of the run from ``p``, and
+        `lossviz.basins` computes half of a grid that is symmetric too. Leave it False
+        when unsure: a wrong True gives wrong basins.
 
     Examples
     --------
@@ -188,6 +196,7 @@ class Surface:
         hessian: Hessian | None = None,
         params: dict[str, Any] | None = None,
         description: str = "",
+        symmetric_about_origin: bool = False,
     ) -> None:
         if not callable(function):
             raise TypeError(f"function must be callable f(x, y); got {function!r}")
@@ -206,6 +215,12 @@ class Surface:
         self.start: np.ndarray = as_points(start, "start").reshape(2)
         self.params: dict[str, Any] = dict(params or {})
         self.description = description
+        if not isinstance(symmetric_about_origin, bool):
+            raise TypeError(
+                f"symmetric_about_origin must be True or False; got {symmetric_about_origin!r}"
+            )
+        self.symmetric_about_origin = symmetric_about_origin
+        """Whether runs from ``-p`` mirror runs from ``p`` bit for bit (see the class)."""
         self.parameter_names: tuple[str, str] = ("x", "y")
         """Axis labels for the two parameters (models name their weights, e.g. ``("w", "b")``)."""
         self._function = function

@@ -71,6 +71,7 @@ def quadratic(condition: float = 10.0, angle: float = 0.0) -> Surface:
         gradient=gradient,
         hessian=hessian,
         params={"condition": condition, "angle": angle},
+        symmetric_about_origin=True,
         description=(
             "A stretched bowl: the steep direction limits the learning rate while the "
             "shallow one sets the pace."

@@ -56,6 +56,7 @@ def rastrigin(amplitude: float = 10.0) -> Surface:
         gradient=_gradient_for(amplitude),
         hessian=_hessian_for(amplitude),
         params={"amplitude": amplitude},
+        symmetric_about_origin=True,
         description=(
             "A bowl covered in regular ripples: a local minimum in every cell, the "
             "global one at the centre."

@@ -606,7 +606,12 @@ class Explorer:
             top = int(min(96 if not is_model(s) else 56,
                           np.sqrt(BASIN_POINTS / (state.steps + 1))))  # fmt: skip
             sizes = sorted({min(r, top) for r in ((16, 32) if is_model(s) else (24, 48))} | {top})
-            stages = [lambda r=r: basins(s, opt, resolution=r, **common) for r in sizes if r >= 2]
+            # One thread: the other core stays with the frames of a drag meanwhile.
+            stages = [
+                lambda r=r: basins(s, opt, resolution=r, workers=1, **common)
+                for r in sizes
+                if r >= 2
+            ]
             return key, stages
         beta_name = HYPERPARAMETER_SLIDERS["momentum"].get(label)
         shared = {k: v for k, v in state.hyper[label].items() if k not in ("lr", beta_name)}
