@@ -385,6 +385,15 @@ def test_view_only_changes_redraw_without_recomputing(ex):
     assert ex.panels["loss"].ax.get_yscale() == "log"
 
 
+def test_the_log_loss_axis_is_labelled_in_plain_text(ex):
+    # Unicode superscripts, not mathtext: a rescale mid-drag parses no new label.
+    ex.set(loss_scale="log")
+    ex.figure.canvas.draw()
+    labels = [t.get_text() for t in ex.panels["loss"].ax.get_yticklabels() if t.get_text()]
+    assert labels and all(label.startswith("10") and "$" not in label for label in labels)
+    assert any(set(label) & set("⁰¹²³⁴⁵⁶⁷⁸⁹") for label in labels)
+
+
 def test_burst_of_changes_in_a_kernel_loop_makes_one_final_frame(ex):
     values = np.geomspace(0.5, 2.0, 50)
     ex.coalesce = True  # as inside a kernel, whose event loop delivers the changes

@@ -1,5 +1,6 @@
 """The toy models: their data, their loss surfaces, and mini-batch gradients."""
 
+import importlib
 import math
 import warnings
 
@@ -15,6 +16,8 @@ from lossviz.models import ModelSurface, linear_regression, logistic_regression,
 from lossviz.models.base import draw_dataset, mean_loss, newton_minimum
 from lossviz.models.logistic_regression import separable
 from lossviz.surfaces import surface, surface_names
+
+tiny_network_module = importlib.import_module("lossviz.models.tiny_network")
 
 FACTORIES = {
     "linear_regression": linear_regression,
@@ -460,11 +463,14 @@ def test_tiny_networks_one_pass_loss_and_gradient_are_its_loss_and_gradient(kwar
     s = tiny_network(**kwargs)
     rng = np.random.default_rng(6)
     # The engine's shapes (runs, 2): runs around, below and above a block of points.
-    for runs in (1, 5, 64, 65, 700, 3000):
+    for runs in (1, 5, 31, 32, 64, 65, 700, 3000):
         p = rng.uniform(-30, 30, (runs, 2))
         loss, gradient = s._loss_and_gradient(p)
         np.testing.assert_array_equal(loss, s(p))
-        np.testing.assert_array_equal(gradient, s.grad(p))
+        if runs >= tiny_network_module._SUMS_FROM:
+            np.testing.assert_array_equal(gradient, s.grad(p))
+        else:  # term by term: fewer numpy calls
+            assert_equal_to_rounding(p, gradient, s.grad(p))
         # The data's mean and autograd's gradient of it: equal to rounding.
         assert_equal_to_rounding(p, loss, s.data_loss(p))
         assert_equal_to_rounding(p, gradient, s.autograd_grad(p))
@@ -477,10 +483,16 @@ def test_tiny_networks_one_pass_loss_and_gradient_are_its_loss_and_gradient(kwar
     loss, gradient = s._loss_and_gradient(p)
     assert loss.shape == (3, 4) and gradient.shape == (3, 4, 2)
     np.testing.assert_array_equal(loss, s(p))
-    np.testing.assert_array_equal(gradient, s.grad(p))
+    assert_equal_to_rounding(p, gradient, s.grad(p))
+    p = rng.uniform(-3, 3, (8, 4, 2))
+    np.testing.assert_array_equal(s._loss_and_gradient(p)[1], s.grad(p))
     loss, gradient = s._loss_and_gradient(np.array([0.4, -1.2]))
     assert loss.shape == () and gradient.shape == (2,)
     assert float(loss) == float(s([0.4, -1.2]))
+
+
+def test_the_tiny_networks_gradient_takes_the_sums_where_the_engine_takes_one_pass():
+    assert tiny_network_module._SUMS_FROM == lossviz.engine.ONE_PASS_FROM
 
 
 @pytest.mark.parametrize("kwargs", TINY_CASES, ids=str)

@@ -293,3 +293,31 @@ def shown_ticks(ax) -> list[str]:
 def test_draw_schedules_needs_an_axes_per_schedule():
     with pytest.raises(ValueError, match="one axes per schedule"):
         draw_schedules(Figure().subplots(1, 3), SEVEN, steps=10)
+
+
+# -- log axes in plain text ----------------------------------------------------------------------
+def test_powers_of_ten_are_matplotlibs_log_labels_in_plain_text():
+    from matplotlib.ticker import LogFormatterSciNotation
+
+    from lossviz.views.ticks import PowersOfTen, log_scale
+
+    ours, theirs = PowersOfTen(), LogFormatterSciNotation()
+    expected = {1e-12: "10⁻¹²", 1e-5: "10⁻⁵", 1.0: "10⁰", 10.0: "10¹", 1e21: "10²¹"}
+    for value, text in expected.items():
+        assert ours(value) == text
+        assert theirs(value) == f"$\\mathdefault{{10^{{{text[2:].translate(DIGITS)}}}}}$"
+    assert ours(2e-3) == "2×10⁻³" and theirs(2e-3) == "$\\mathdefault{2\\times10^{-3}}$"
+    fig = Figure()
+    ax = fig.subplots()
+    ax.plot([1, 2], [1e-9, 1e2])
+    log_scale(ax)
+    log_scale(ax, "x")
+    assert ax.get_yscale() == ax.get_xscale() == "log"
+    FigureCanvasAgg(fig).draw()
+    labels = [t.get_text() for t in ax.get_yticklabels() if t.get_text()]
+    assert labels and not any("$" in label for label in labels)
+    with pytest.raises(ValueError, match="which must be 'x' or 'y'; got 'z'"):
+        log_scale(ax, "z")
+
+
+DIGITS = str.maketrans("⁻⁰¹²³⁴⁵⁶⁷⁸⁹", "-0123456789")

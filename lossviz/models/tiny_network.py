@@ -27,10 +27,12 @@ def _squared_error(w1, w2, x, y):
 #   A = sum t_i^2,  B = sum y_i t_i,  C = sum x_i t_i,  D = sum x_i t_i^3,  E = sum x_i y_i t_i^2.
 # Per point and example that is one tanh and two products (t^2, t^3); the sums are matrix
 # products. Against the sum of squared residuals this rounds differently (the terms cancel
-# near a minimum: a few ulps of 1 + w2^2, see the tests), and it costs half as much: the
-# tanh is most of a step. The loss, the gradient and the two in one pass all read the same
-# sums, so a run is the same whichever the engine asks for. Every product and sum only
-# changes sign with p, so L(-p) = L(p) and grad L(-p) = -grad L(p) bit for bit.
+# near a minimum: a few ulps of 1 + w2^2, see the tests), and over many points it costs half
+# as much: the tanh is most of a step. The loss, the one pass and the gradient on many points
+# read the same sums, so a large batch is the same whichever the engine asks for; on few
+# points the gradient is taken term by term (`_direct_gradient`, fewer numpy calls), equal to
+# rounding. Every product and sum only changes sign with p, so L(-p) = L(p) and
+# grad L(-p) = -grad L(p) bit for bit.
 
 _BLOCK = 1024
 """Points per block in `_sums`: two (points, m) buffers of this many rows stay in cache,
@@ -43,100 +45,155 @@ point get the same sums alone, in a small batch and anywhere in a large one."""
 
 
 def _sums(x: np.ndarray, y: np.ndarray):
-    """``sums(points, cubes) -> (A, B, C, D, E)``, each (n,), at weights ``points`` (n, 2).
+    """``sums(points, cubes) -> (tx, t2x, t3x)`` at weights ``points`` (n, 2), scaled by 2/m.
 
-    ``D`` (the only sum that needs ``t^3``) is None unless ``cubes``.
+    ``tx = (2/m) (B, C)``, ``t2x = (2/m) (A, E)``, ``t3x = (2/m) (D, 0)``, each (n, 2)
+    (views of arrays padded to whole groups of `_ROWS`); ``t3x`` is None unless ``cubes``.
     """
     m = len(y)
-    by_t = np.stack([y, x], axis=1)  # (m, 2): t @ by_t = (B, C)
-    by_t2 = np.stack([np.ones(m), x * y], axis=1)  # (m, 2): t^2 @ by_t2 = (A, E)
-    by_t3 = np.stack([x, np.zeros(m)], axis=1)  # (m, 2): t^3 @ by_t3 = (D, 0)
+    scale = 2.0 / m
+    by_t = scale * np.stack([y, x], axis=1)  # (m, 2): t @ by_t = (2/m) (B, C)
+    by_t2 = scale * np.stack([np.ones(m), x * y], axis=1)  # t^2 @ by_t2 = (2/m) (A, E)
+    by_t3 = scale * np.stack([x, np.zeros(m)], axis=1)  # t^3 @ by_t3 = (2/m) (D, 0)
     x_row = x[None, :]  # (1, m)
 
     def sums(points: np.ndarray, cubes: bool = True):
         n = len(points)
-        rows = min(_BLOCK, -(-n // _ROWS) * _ROWS)
-        t_, t2_ = np.empty((rows, m)), np.empty((rows, m))
+        padded_n = -(-n // _ROWS) * _ROWS
+        rows = min(_BLOCK, padded_n)
         w1 = np.zeros((rows, 1))
-        tx, t2x, t3x = (np.empty((rows, 2)) for _ in range(3))
-        out = np.empty((5 if cubes else 2, n))  # A, B, then C, D, E
+        t, t2 = np.empty((rows, m)), np.empty((rows, m))
+        tx, t2x = np.empty((padded_n, 2)), np.empty((padded_n, 2))
+        t3x = np.empty((padded_n, 2)) if cubes else None
         for start in range(0, n, _BLOCK):
             k = min(_BLOCK, n - start)
             padded = -(-k // _ROWS) * _ROWS
-            block = slice(start, start + k)
-            t, t2 = t_[:padded], t2_[:padded]
-            w1[:k, 0] = points[block, 0]
-            w1[k:padded] = 0.0
+            block = slice(start, start + padded)
+            w1[:k, 0] = points[start : start + k, 0]
+            if padded < rows:
+                w1[k:padded] = 0.0
+                t, t2 = t[:padded], t2[:padded]
             # w1 x_i as a matrix product of one term (each entry is that one product):
             # it writes rows of m entries faster than a broadcast multiply does.
             np.dot(w1[:padded], x_row, out=t)
             np.tanh(t, out=t)
+            np.dot(t, by_t, out=tx[block])
             np.multiply(t, t, out=t2)
-            np.dot(t2, by_t2, out=t2x[:padded])
-            np.dot(t, by_t, out=tx[:padded])
-            out[0, block], out[1, block] = t2x[:k, 0], tx[:k, 0]
+            np.dot(t2, by_t2, out=t2x[block])
             if cubes:
-                np.dot(np.multiply(t2, t, out=t), by_t3, out=t3x[:padded])
-                out[2, block], out[3, block], out[4, block] = tx[:k, 1], t3x[:k, 0], t2x[:k, 1]
-        return (out[0], out[1], *(out[2:] if cubes else (None, None, None)))
+                np.dot(np.multiply(t2, t, out=t), by_t3, out=t3x[block])
+        return tx[:n], t2x[:n], None if t3x is None else t3x[:n]
 
     return sums
 
 
-def _mean_loss(x: np.ndarray, y: np.ndarray):
-    """``(1/m) (w2 (w2 A - 2 B) + sum_i y_i^2)`` at weights (..., 2), shape (...)."""
-    sums, m = _sums(x, y), len(y)
-    sum_yy = float(np.dot(y, y))
+def _loss_from(y: np.ndarray):
+    """``loss(w2, tx, t2x) -> (n,)``: ``(1/m) (w2 (w2 A - 2 B) + sum y^2)`` from `_sums`."""
+    sum_yy = 2.0 / len(y) * float(np.dot(y, y))  # scaled by 2/m, as the sums are
 
-    def loss(p: np.ndarray) -> np.ndarray:
-        points = p.reshape(-1, 2)
-        a, b, _, _, _ = sums(points, cubes=False)
-        w2 = points[:, 1]
-        return ((w2 * (w2 * a - 2.0 * b) + sum_yy) / m).reshape(p.shape[:-1])
+    def loss(w2: np.ndarray, tx: np.ndarray, t2x: np.ndarray) -> np.ndarray:
+        out = w2 * t2x[:, 0]
+        out -= 2.0 * tx[:, 0]
+        out *= w2
+        out += sum_yy
+        out *= 0.5
+        return out
 
     return loss
 
 
-def _mean_gradient_from(x: np.ndarray, y: np.ndarray):
-    """``gradient(points, sums) -> (n, 2)`` from the five sums at weights (n, 2)."""
-    m = len(y)
-    sum_xy = float(np.dot(x, y))
+def _gradient_from(x: np.ndarray, y: np.ndarray):
+    """``gradient(w2, tx, t2x, t3x) -> (n, 2)`` from `_sums`:
+    ``(2/m) (w2 ((w2 C - sum x y) - (w2 D - E)), w2 A - B)``."""
+    sum_xy = 2.0 / len(y) * float(np.dot(x, y))
 
-    def gradient(points: np.ndarray, a, b, c, d, e) -> np.ndarray:
-        w2 = points[:, 1]
-        out = np.empty((len(points), 2))
-        out[:, 0] = w2 * ((w2 * c - sum_xy) - (w2 * d - e)) * (2.0 / m)
-        out[:, 1] = (w2 * a - b) * (2.0 / m)
+    def gradient(w2: np.ndarray, tx: np.ndarray, t2x: np.ndarray, t3x: np.ndarray):
+        out = np.empty((len(w2), 2))
+        g1, g2 = out[:, 0], out[:, 1]
+        np.multiply(w2, t2x[:, 0], out=g2)
+        g2 -= tx[:, 0]
+        np.multiply(w2, t3x[:, 0], out=g1)
+        g1 -= t2x[:, 1]  # w2 D - E
+        np.subtract(np.multiply(w2, tx[:, 1]) - sum_xy, g1, out=g1)
+        g1 *= w2
         # +0 for a zero gradient (autograd's, e.g. at the origin), not -0 from w2 = 0 times
         # a negative sum: adding +0 changes nothing else.
-        return np.add(out, 0.0, out=out)
+        out += 0.0
+        return out
 
     return gradient
 
 
+def _mean_loss(x: np.ndarray, y: np.ndarray):
+    """``(1/m) (w2 (w2 A - 2 B) + sum_i y_i^2)`` at weights (..., 2), shape (...)."""
+    sums, loss_from = _sums(x, y), _loss_from(y)
+
+    def loss(p: np.ndarray) -> np.ndarray:
+        points = p.reshape(-1, 2)
+        tx, t2x, _ = sums(points, cubes=False)
+        return loss_from(points[:, 1], tx, t2x).reshape(p.shape[:-1])
+
+    return loss
+
+
+def _direct_gradient(x: np.ndarray, y: np.ndarray):
+    """``(2/m) sum_i r_i (w2 s_i x_i, t_i)`` at weights (..., 2), term by term.
+
+    With t_i = tanh(w1 x_i), r_i = w2 t_i - y_i and s_i = 1 - t_i^2. On few points each
+    numpy call costs more than its arithmetic, and this form makes fewer calls than the
+    sums; on many, the sums' half as many passes over (points, m) arrays win.
+    """
+    scaled_x = 2.0 * x / len(y)  # (m,)
+    scaled_ones = np.full(len(y), 2.0 / len(y))  # (m,): a dot with it is (2/m) sum_i
+
+    def gradient(p: np.ndarray) -> np.ndarray:
+        w2 = p[..., 1:2]
+        t = np.tanh(p[..., 0:1] * x)  # (..., m)
+        r = w2 * t - y
+        rt = r * t
+        out = np.empty(p.shape)
+        # w2 inside the sum, as autograd has it: at w2 = 0 the sum of zeros is +0, not -0.
+        out[..., 0] = np.dot((r - rt * t) * w2, scaled_x)
+        out[..., 1] = np.dot(rt, scaled_ones)
+        return out
+
+    return gradient
+
+
+_SUMS_FROM = 32
+"""`_mean_gradient` takes the five sums from this many points on, `_direct_gradient` below
+(4 points: 7.9 against 15.1 us; 64 points: 35 against 21 us). The engine's
+`~lossviz.engine.ONE_PASS_FROM`: from there on it reads the sums in one pass, so with or
+without the one pass a run takes the same gradient."""
+
+
 def _mean_gradient(x: np.ndarray, y: np.ndarray):
-    """``(2/m) (w2 ((w2 C - sum x y) - (w2 D - E)), w2 A - B)`` at weights (..., 2)."""
-    sums, from_sums = _sums(x, y), _mean_gradient_from(x, y)
+    """The gradient at weights (..., 2): from the five sums, as `_mean_loss_and_gradient`
+    has it, on `_SUMS_FROM` points or more; term by term (`_direct_gradient`) on fewer.
+    The two agree to rounding."""
+    sums, gradient_from = _sums(x, y), _gradient_from(x, y)
+    direct = _direct_gradient(x, y)
 
     def gradient(p: np.ndarray) -> np.ndarray:
         points = p.reshape(-1, 2)
-        return from_sums(points, *sums(points)).reshape(p.shape)
+        if len(points) < _SUMS_FROM:
+            return direct(p)
+        return gradient_from(points[:, 1], *sums(points)).reshape(p.shape)
 
     return gradient
 
 
 def _mean_loss_and_gradient(x: np.ndarray, y: np.ndarray):
     """`_mean_loss` and `_mean_gradient` from one set of sums: the same numbers, bit for bit."""
-    sums, from_sums, m = _sums(x, y), _mean_gradient_from(x, y), len(y)
-    sum_yy = float(np.dot(y, y))
+    sums, loss_from, gradient_from = _sums(x, y), _loss_from(y), _gradient_from(x, y)
 
     def loss_and_gradient(p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The loss and gradient at weights ``p`` (..., 2): shapes (...) and (..., 2)."""
         points = p.reshape(-1, 2)
-        a, b, c, d, e = sums(points)
         w2 = points[:, 1]
-        loss = (w2 * (w2 * a - 2.0 * b) + sum_yy) / m
-        return loss.reshape(p.shape[:-1]), from_sums(points, a, b, c, d, e).reshape(p.shape)
+        tx, t2x, t3x = sums(points)
+        loss = loss_from(w2, tx, t2x)
+        return loss.reshape(p.shape[:-1]), gradient_from(w2, tx, t2x, t3x).reshape(p.shape)
 
     return loss_and_gradient
 

@@ -21,6 +21,7 @@ from lossviz.views.colors import optimizer_colors
 from lossviz.views.contour import SurfaceArtists, draw_surface
 from lossviz.views.loss_curves import curve_values, loss_reference
 from lossviz.views.paths import draw_starts
+from lossviz.views.ticks import log_scale
 
 THIN = {"linewidth": 0.7, "alpha": 0.35, "zorder": 4}
 """The style of the few runs drawn one by one: thin and see-through, so they read as a spread."""
@@ -207,7 +208,7 @@ def draw_cloud_loss(
             zorder=5,
             label=f"{name}: predicted floor {floor:.3g}",
         )
-    ax.set_yscale("log")
+    log_scale(ax)
     ax.set_xlabel("step")
     ax.set_ylabel("loss above best minimum" if np.isfinite(reference) else "loss")
     ax.grid(True, which="major", alpha=0.3)

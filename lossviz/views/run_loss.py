@@ -10,6 +10,7 @@ from matplotlib.axes import Axes
 from lossviz.engine import Run
 from lossviz.views.loss_curves import LossArtists, curve_values, draw_loss_curves, loss_reference
 from lossviz.views.run import run_colors, run_labels
+from lossviz.views.ticks import log_scale
 
 
 def draw_run_loss(
@@ -56,7 +57,7 @@ def draw_run_loss(
     ax.autoscale_view()
     finite = values[np.isfinite(values)]
     if finite.size and finite.min() > 0:
-        ax.set_yscale("log")
+        log_scale(ax)
     ax.set_xlim(0, run.steps)
     if legend:
         ax.legend(fontsize=9)

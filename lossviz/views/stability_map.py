@@ -19,6 +19,7 @@ from matplotlib.transforms import offset_copy
 
 from lossviz.stability_map import BORDER_FORMULAS, StabilityMap, stability_border
 from lossviz.views.colors import DIVERGED_COLOR
+from lossviz.views.ticks import log_scale
 
 STEPS_CMAP = mpl.colormaps["viridis_r"]
 """Steps to converge: yellow is fast, dark purple slow (viridis reads in any colour vision
@@ -232,7 +233,7 @@ def draw_stability_map(
             xs, ys, **BORDER_STYLE, label=f"theory: lr = {BORDER_FORMULAS[smap.optimizer]}"
         )
 
-    ax.set_xscale("log")
+    log_scale(ax, "x")
     ax.set_xlim(x_edges[0], x_edges[-1])
     ax.set_ylim(y_edges[0], y_edges[-1])
     ax.set_xlabel("learning rate" if smap.schedule is None else "peak learning rate")

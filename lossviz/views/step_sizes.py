@@ -12,6 +12,7 @@ from matplotlib.lines import Line2D
 
 from lossviz.engine import Run
 from lossviz.views.run import run_colors, run_labels
+from lossviz.views.ticks import log_scale
 
 COORDINATE_LINESTYLES = ("-", "--")
 """The first parameter's step size solid, the second's dashed; colour is the optimizer."""
@@ -80,7 +81,7 @@ def draw_step_sizes(
             for c, style in enumerate(COORDINATE_LINESTYLES)
         )  # fmt: skip
         lines.append(pair)
-    ax.set_yscale("log")
+    log_scale(ax)
     ax.set_xlabel("step")
     ax.set_ylabel("step size per coordinate")
     ax.grid(True, which="major", alpha=0.3)

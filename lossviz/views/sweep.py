@@ -10,6 +10,7 @@ from matplotlib.lines import Line2D
 from numpy.typing import ArrayLike
 
 from lossviz.views.colors import optimizer_color
+from lossviz.views.ticks import log_scale
 
 
 @dataclass
@@ -85,8 +86,8 @@ def draw_sweep(
         markersize=9, color=color, markeredgecolor="black", markeredgewidth=0.8,
         label=f"{label}: diverged" if blew_up.any() else "_nolegend_",
     )  # fmt: skip
-    ax.set_xscale("log")
-    ax.set_yscale("log")
+    log_scale(ax, "x")
+    log_scale(ax, "y")
     ax.set_xlabel("learning rate (log scale)")
     ax.set_ylabel("distance to the minimum (log scale)")
     ax.grid(True, which="major", alpha=0.3)

@@ -7,6 +7,7 @@ from matplotlib.ticker import LogLocator, NullLocator
 
 from lossviz.views import draw_loss_curves, fit_limits, loss_reference, update_loss_curves
 from lossviz.views.loss_curves import LossArtists, draw_loss_lines
+from lossviz.views.ticks import log_scale
 from lossviz.widgets.panels.base import Frame, Panel
 from lossviz.widgets.state import uses_log_loss
 
@@ -31,8 +32,9 @@ class LossPanel(Panel):
             self.ax, list(frame.run.labels), frame.colors, reference, animated=True
         )
         self.logarithmic = uses_log_loss(frame.state, reference)
-        self.ax.set_yscale("log" if self.logarithmic else "linear")
+        self.ax.set_yscale("linear")
         if self.logarithmic:
+            log_scale(self.ax)  # labels in plain text: no mathtext to parse as it rescales
             # Decades only: minor ticks would cost the rescaling frames more than they show.
             self.ax.yaxis.set_major_locator(LogLocator(numticks=7))
             self.ax.yaxis.set_minor_locator(NullLocator())
