@@ -343,6 +343,34 @@ def test_a_blitted_frame_equals_a_full_redraw_pixel_for_pixel(ex, change):
     np.testing.assert_array_equal(blitted, pixels(ex))
 
 
+def test_a_panel_that_draws_past_its_cell_makes_a_full_draw(ex):
+    # A y-label too long for the loss panel's cell: its redraw would reach the map's cell,
+    # so the frame is drawn in full instead, and equals a full redraw.
+    ex.canvas.syncing_data_url = False
+    ex.panels["loss"].ax.set_ylabel("a loss label far too long " * 4)
+    stats = dict(ex.stats)
+    ex.set(lr_scale=3.0)  # the loss axis grows: that panel alone would be redrawn
+    assert ex.stats["full_draws"] == stats["full_draws"] + 1
+    assert ex.stats["panel_redraws"] == stats["panel_redraws"]
+    drawn = pixels(ex)
+    ex.loop.draw_full()
+    np.testing.assert_array_equal(drawn, pixels(ex))
+
+
+def test_drew_outside_reads_only_the_pixels_outside_the_cell():
+    from lossviz.widgets.frames import _drew_outside
+
+    before = np.zeros((40, 60, 4), dtype=np.uint8)
+    rows, columns = slice(10, 30), slice(5, 50)
+    inside = before.copy()
+    inside[10:30, 5:50] = 255
+    assert not _drew_outside(inside, before, rows, columns)
+    for r, c in [(9, 20), (30, 20), (15, 4), (15, 50), (0, 0), (39, 59)]:
+        outside = inside.copy()
+        outside[r, c, 2] = 1  # one byte of one pixel
+        assert _drew_outside(outside, before, rows, columns), (r, c)
+
+
 def test_a_legend_met_again_is_copied_and_equals_a_full_redraw(ex, monkeypatch):
     """A tag added and removed again: the legend strip's pixels come from the first time
     it was drawn (no legend is drawn), and the frame equals a full redraw."""
