@@ -1,7 +1,8 @@
 """Basins of attraction: which known minimum each start point ends up in.
 
 `basins` starts one optimizer from every point of a grid over a surface's
-bounds, all in one `lossviz.descend` batch, and labels each start with the
+bounds, in `lossviz.descend` batches shared among threads (half the grid where
+the surface is symmetric about the origin), and labels each start with the
 minimum its run settles at (`lossviz.views.basins.draw_basins` draws them).
 """
 
@@ -95,10 +96,10 @@ def basins(
 ) -> Basins:
     """Label every start of a grid over the bounds with the known minimum its run ends at.
 
-    The ``resolution**2`` starts ``(x[j], y[i])`` descend in one `lossviz.descend`
-    batch. A run *ends at* minimum ``m`` when it did not diverge and every point
-    of its last tenth of steps (at least the last two points) lies within ``tol``
-    of ``m``:
+    The ``resolution**2`` starts ``(x[j], y[i])`` descend in `lossviz.descend`
+    batches (one per worker; the labels are those of one batch). A run *ends at*
+    minimum ``m`` when it did not diverge and every point of its last tenth of steps
+    (at least the last two points) lies within ``tol`` of ``m``:
 
     .. math::
         \\| p_t - m \\| < \\text{tol} \\quad \\text{for every }
@@ -137,11 +138,12 @@ def basins(
         `RUNS_PER_WORKER` starts each. With noise, one: the noise a run draws depends on
         the whole batch. The labels are the same for any number of workers.
 
-    Two savings keep a full map near a second: each run keeps only its last tenth of
-    steps, and on a surface `symmetric_about_origin <lossviz.Surface>` (with a grid
-    whose bounds are symmetric, no noise or mini-batches, and an optimizer the engine
-    steps itself), only the rows up to the middle one descend: the run from ``-p`` is
-    the mirror image of the run from ``p``, bit for bit.
+    Besides the workers, two savings keep a full map under a second: each run keeps
+    only its last tenth of steps, and on a surface whose ``symmetric_about_origin`` is
+    True (see `lossviz.Surface`; with a grid whose bounds are symmetric too, no noise
+    or mini-batches, and an optimizer the engine steps itself) only the rows up to the
+    middle one descend: the run from ``-p`` is the mirror image of the run from ``p``,
+    bit for bit, so the other rows are read off them.
 
     Returns
     -------
