@@ -440,9 +440,38 @@ def test_linear_regressions_closed_form_loss_is_the_mean_over_its_data(kwargs, d
 
 
 def test_a_model_without_a_closed_form_is_its_data_loss():
+    module = importlib.import_module("lossviz.models.logistic_regression")
     s = logistic_regression()
+    plain = ModelSurface(
+        "plain", module._probability, module._cross_entropy,
+        (s.x_train, s.y_train), (s.x_heldout, s.y_heldout), s.bounds,
+    )  # fmt: skip
     p = points_in_bounds(s)
-    np.testing.assert_array_equal(s(p), s.data_loss(p))
+    np.testing.assert_array_equal(plain(p), plain.data_loss(p))
+
+
+@pytest.mark.parametrize("scale", [1.0, 10.0, 1e3, 1e6])
+def test_logistic_regressions_closed_form_loss_is_the_mean_over_its_data(scale):
+    # log(1 + e^z) as (z + |z|) / 2 + log(1 + e^-|z|), the sums of z and y z through
+    # constant vectors: equal to the data's mean to rounding, far out on the ramp too.
+    s = logistic_regression()
+    p = scale * np.random.default_rng(8).uniform(-1, 1, (3, 700, 2))
+    np.testing.assert_allclose(s(p), s.data_loss(p), rtol=1e-13, atol=1e-15)
+    np.testing.assert_allclose(s.grad(p), s.autograd_grad(p), rtol=1e-12, atol=1e-15)
+    assert s(p).shape == (3, 700)
+
+
+@pytest.mark.parametrize("name", ["logistic_regression", "tiny_network"])
+def test_a_models_numbers_do_not_depend_on_where_a_point_is_in_a_batch(name):
+    # Blocks of whole groups of rows: OpenBLAS sums a row alike wherever it falls.
+    s = lossviz.surface(name)
+    p = np.random.default_rng(9).uniform(-3, 3, (2100, 2))
+    loss, gradient = s(p), s.grad(p)
+    for i in (0, 5, 17, 1023, 1024, 1030, 2099):
+        for batch in (p[i : i + 1], p[max(i - 40, 0) : i + 1]):
+            assert s(batch)[-1] == loss[i]
+        if name == "logistic_regression":
+            assert (s.grad(p[i : i + 1])[0] == gradient[i]).all()
 
 
 def assert_equal_to_rounding(p, one_pass, reference):

@@ -12,7 +12,7 @@ feature) or ``(m, 2)`` (two features) and ``y`` of shape ``(m,)``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import autograd
@@ -254,6 +254,31 @@ class ModelSurface(Surface):
             f"<ModelSurface {self.name}({params}) n_train={len(self.y_train)} "
             f"n_heldout={len(self.y_heldout)} bounds={self.bounds}>"
         )
+
+
+BLOCK = 1024
+"""Points per block where a model evaluates (points, m) arrays block by block
+(`row_blocks`): a few buffers of this many rows stay in cache, where full-size
+temporaries (40,000 points x 45 examples: 14 MB each) would not, and fresh memory of
+that size is slow to touch."""
+
+ROW_GROUP = 16
+"""Blocks are evaluated in whole multiples of this many rows (`row_blocks`): OpenBLAS
+sums the rows past the last whole group of its kernel in another order, so only then
+does a point get the same numbers alone, in a small batch and anywhere in a large one."""
+
+
+def row_blocks(n: int) -> Iterator[tuple[slice, int, int]]:
+    """``(rows, k, padded)`` for each block of `BLOCK` points of ``n``: the block's rows,
+    its number of points ``k`` and ``k`` rounded up to whole groups of `ROW_GROUP` (the
+    rows to evaluate, the last ones filled with any finite point).
+
+    >>> [(r.start, r.stop, k, padded) for r, k, padded in row_blocks(1030)]
+    [(0, 1024, 1024, 1024), (1024, 1030, 6, 16)]
+    """
+    for start in range(0, n, BLOCK):
+        k = min(BLOCK, n - start)
+        yield slice(start, start + k), k, -(-k // ROW_GROUP) * ROW_GROUP
 
 
 def _read_only(a: Any) -> np.ndarray:

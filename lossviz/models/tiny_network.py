@@ -6,7 +6,15 @@ import autograd.numpy as anp
 import numpy as np
 
 from lossviz._checks import check_integer, check_number
-from lossviz.models.base import ModelSurface, draw_dataset, mean_loss, newton_minimum
+from lossviz.models.base import (
+    BLOCK,
+    ROW_GROUP,
+    ModelSurface,
+    draw_dataset,
+    mean_loss,
+    newton_minimum,
+    row_blocks,
+)
 from lossviz.surfaces.base import hessian_from_entries, register
 
 
@@ -34,21 +42,12 @@ def _squared_error(w1, w2, x, y):
 # rounding. Every product and sum only changes sign with p, so L(-p) = L(p) and
 # grad L(-p) = -grad L(p) bit for bit.
 
-_BLOCK = 1024
-"""Points per block in `_sums`: two (points, m) buffers of this many rows stay in cache,
-where full-size temporaries (40,000 points x 30 examples) would not."""
-
-_ROWS = 16
-"""Blocks are computed in whole multiples of this many rows (zeros fill the last): OpenBLAS
-sums the rows past the last whole group of its kernel in another order, so only then does a
-point get the same sums alone, in a small batch and anywhere in a large one."""
-
-
 def _sums(x: np.ndarray, y: np.ndarray):
     """``sums(points, cubes) -> (tx, t2x, t3x)`` at weights ``points`` (n, 2), scaled by 2/m.
 
     ``tx = (2/m) (B, C)``, ``t2x = (2/m) (A, E)``, ``t3x = (2/m) (D, 0)``, each (n, 2)
-    (views of arrays padded to whole groups of `_ROWS`); ``t3x`` is None unless ``cubes``.
+    (views of arrays padded to whole groups of rows, `row_blocks`); ``t3x`` is None
+    unless ``cubes``.
     """
     m = len(y)
     scale = 2.0 / m
@@ -59,29 +58,26 @@ def _sums(x: np.ndarray, y: np.ndarray):
 
     def sums(points: np.ndarray, cubes: bool = True):
         n = len(points)
-        padded_n = -(-n // _ROWS) * _ROWS
-        rows = min(_BLOCK, padded_n)
+        padded_n = -(-n // ROW_GROUP) * ROW_GROUP
+        rows = min(BLOCK, padded_n)
         w1 = np.zeros((rows, 1))
         t, t2 = np.empty((rows, m)), np.empty((rows, m))
         tx, t2x = np.empty((padded_n, 2)), np.empty((padded_n, 2))
         t3x = np.empty((padded_n, 2)) if cubes else None
-        for start in range(0, n, _BLOCK):
-            k = min(_BLOCK, n - start)
-            padded = -(-k // _ROWS) * _ROWS
-            block = slice(start, start + padded)
-            w1[:k, 0] = points[start : start + k, 0]
-            if padded < rows:
-                w1[k:padded] = 0.0
-                t, t2 = t[:padded], t2[:padded]
+        for block, k, padded in row_blocks(n):
+            w1[:k, 0] = points[block, 0]
+            w1[k:padded] = 0.0
+            into = slice(block.start, block.start + padded)
+            t_, t2_ = t[:padded], t2[:padded]
             # w1 x_i as a matrix product of one term (each entry is that one product):
             # it writes rows of m entries faster than a broadcast multiply does.
-            np.dot(w1[:padded], x_row, out=t)
-            np.tanh(t, out=t)
-            np.dot(t, by_t, out=tx[block])
-            np.multiply(t, t, out=t2)
-            np.dot(t2, by_t2, out=t2x[block])
+            np.dot(w1[:padded], x_row, out=t_)
+            np.tanh(t_, out=t_)
+            np.dot(t_, by_t, out=tx[into])
+            np.multiply(t_, t_, out=t2_)
+            np.dot(t2_, by_t2, out=t2x[into])
             if cubes:
-                np.dot(np.multiply(t2, t, out=t), by_t3, out=t3x[block])
+                np.dot(np.multiply(t2_, t_, out=t_), by_t3, out=t3x[into])
         return tx[:n], t2x[:n], None if t3x is None else t3x[:n]
 
     return sums
