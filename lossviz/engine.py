@@ -621,6 +621,15 @@ def _loss_and_bad(
     """
     if value is None:
         value = _loss(s, points)
+    ok = _within_reach(points, box)
+    ok &= np.isfinite(value)
+    if value.shape != ok.shape:  # a loss written as a constant, e.g. lambda x, y: 1.0
+        value = np.broadcast_to(value, ok.shape)
+    return value, ~ok
+
+
+def _within_reach(points: np.ndarray, box: _Box) -> np.ndarray:
+    """Whether each point (..., 2) lies within reach (`_far_box`), shape (...); NaN is not."""
     # One coordinate at a time: an operation between (..., 2) and (2,) runs an inner
     # loop of length 2 per point, ten times slower. NaN compares False: outside.
     (centre_x, reach_x), (centre_y, reach_y) = box
@@ -628,10 +637,7 @@ def _loss_and_bad(
     y = points[..., 1] - centre_y
     ok = np.abs(x, out=x) <= reach_x
     ok &= np.abs(y, out=y) <= reach_y
-    ok &= np.isfinite(value)
-    if value.shape != ok.shape:  # a loss written as a constant, e.g. lambda x, y: 1.0
-        value = np.broadcast_to(value, ok.shape)
-    return value, ~ok
+    return ok
 
 
 def _loss_and_divergence(
@@ -689,15 +695,27 @@ class _Tail:
     def record(self, i: int, p: np.ndarray, loss: np.ndarray | None = None) -> bool:
         """Take in the positions ``p`` (runs, 2) at path index ``i``, and their ``loss``
         (runs,) if already computed; False once every run has diverged. ``p`` must not be
-        modified afterwards (it is kept as the previous positions)."""
-        loss, bad = _loss_and_bad(self.surface, p, self.box, loss)
+        modified afterwards (it is kept as the previous positions).
+
+        On a surface whose loss is finite wherever it can be reached
+        (`Surface.finite_in_reach`), a run is diverged exactly when its position is out
+        of reach: before the tail, the loss is then not evaluated at all (it is most of
+        a step's cost after the gradient), only at the last finite positions of runs
+        that diverge.
+        """
+        if loss is None and i < self.first and self.surface.finite_in_reach:
+            bad = ~_within_reach(p, self.box)
+        else:
+            loss, bad = _loss_and_bad(self.surface, p, self.box, loss)
         newly = bad & self.alive
         some = newly.any()
         if some:
             # The index before; at index 0 the start itself, as `Run.final` has it.
             before, before_loss = (p, loss) if i == 0 else self.previous
             self.last_finite[newly] = before[newly]
-            self.last_finite_loss[newly] = before_loss[newly]
+            self.last_finite_loss[newly] = (
+                _loss(self.surface, before[newly]) if before_loss is None else before_loss[newly]
+            )
             self.diverged_step[newly] = i
             self.alive[newly] = False
         if i >= self.first:
@@ -713,7 +731,8 @@ class _Tail:
         p, loss = self.previous
         alive = self.alive
         self.last_finite[alive] = p[alive]
-        self.last_finite_loss[alive] = loss[alive]
+        if loss is not None:  # None: every run diverged before the tail, none is alive
+            self.last_finite_loss[alive] = loss[alive]
         diverged = self.diverged_step >= 0
         index = np.arange(self.first, self.steps + 1)[:, None]
         after = index >= np.where(diverged, self.diverged_step, self.steps + 1)

@@ -114,6 +114,9 @@ class ModelSurface(Surface):
     symmetric_about_origin
         As for `Surface`: the loss, gradient and Hessian as computed are even, odd and
         even in the weights, bit for bit.
+    finite_in_reach
+        As for `Surface` (the built-in models' losses, squared error and a cross-entropy
+        written without overflow, are finite at every finite weight).
 
     Attributes
     ----------
@@ -147,6 +150,7 @@ class ModelSurface(Surface):
         loss: MeanLoss | None = None,
         loss_and_gradient: MeanLossAndGradient | None = None,
         symmetric_about_origin: bool = False,
+        finite_in_reach: bool = False,
     ) -> None:
         self.x_train, self.y_train = (_read_only(a) for a in train)
         self.x_heldout, self.y_heldout = (_read_only(a) for a in heldout)
@@ -163,6 +167,7 @@ class ModelSurface(Surface):
             params=params,
             description=description,
             symmetric_about_origin=symmetric_about_origin,
+            finite_in_reach=finite_in_reach,
         )
         self.parameter_names = parameter_names
         # The data form stays as the reference (`data_loss`) and as what autograd

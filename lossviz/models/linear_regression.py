@@ -149,6 +149,7 @@ def linear_regression(
         gradient=_mean_gradient,
         hessian=_mean_hessian,
         loss=_mean_loss,
+        finite_in_reach=True,
         description=(
             "Fitting a straight line y = w x + b to noisy points: the height is the mean "
             "squared error for each slope w and intercept b."

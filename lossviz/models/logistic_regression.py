@@ -234,6 +234,7 @@ def logistic_regression(
         gradient=_mean_gradient,
         hessian=_mean_hessian,
         loss=_mean_loss,
+        finite_in_reach=True,
         description=(
             "Classifying points from two overlapping clouds with a line through the origin: "
             "the height is the cross-entropy for each pair of feature weights (w1, w2)."

@@ -312,6 +312,7 @@ def tiny_network(
         loss=_mean_loss,
         loss_and_gradient=_mean_loss_and_gradient,
         symmetric_about_origin=True,
+        finite_in_reach=True,
         description=(
             "A one-neuron network y = w2 tanh(w1 x) fitted by mean squared error: the height "
             "has two mirror-image minima and a saddle at the origin."

@@ -104,6 +104,7 @@ def ackley() -> Surface:
         hessian=_hessian,
         params={},
         symmetric_about_origin=True,
+        finite_in_reach=True,
         description=(
             "A deep funnel to the centre, hidden under a field of small dimples that "
             "each trap plain gradient descent."

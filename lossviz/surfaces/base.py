@@ -169,6 +169,14 @@ class Surface:
         Every run from ``-p`` is then the mirror image of the run from ``p``, and
         `lossviz.basins` computes half of a grid that is symmetric too. Leave it False
         when unsure: a wrong True gives wrong basins.
+    finite_in_reach
+        True for a surface whose loss is finite at every finite point within reach of
+        its bounds (``lossviz.engine.FAR`` bounds-widths around them), where the engine
+        follows runs: a run then diverges exactly when it leaves that reach, and a
+        `lossviz.descend` that keeps only each run's tail (as `lossviz.basins` does)
+        does not evaluate the loss before the tail. Leave it False when unsure (a loss
+        with ``log`` or ``sqrt`` of something that can turn negative): a wrong True
+        misses a run whose loss turned NaN.
 
     Examples
     --------
@@ -197,6 +205,7 @@ class Surface:
         params: dict[str, Any] | None = None,
         description: str = "",
         symmetric_about_origin: bool = False,
+        finite_in_reach: bool = False,
     ) -> None:
         if not callable(function):
             raise TypeError(f"function must be callable f(x, y); got {function!r}")
@@ -221,6 +230,10 @@ class Surface:
             )
         self.symmetric_about_origin = symmetric_about_origin
         """Whether runs from ``-p`` mirror runs from ``p`` bit for bit (see the class)."""
+        if not isinstance(finite_in_reach, bool):
+            raise TypeError(f"finite_in_reach must be True or False; got {finite_in_reach!r}")
+        self.finite_in_reach = finite_in_reach
+        """Whether the loss is finite wherever the engine follows runs (see the class)."""
         self.parameter_names: tuple[str, str] = ("x", "y")
         """Axis labels for the two parameters (models name their weights, e.g. ``("w", "b")``)."""
         self._function = function

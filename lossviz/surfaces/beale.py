@@ -171,6 +171,7 @@ def beale() -> Surface:
         gradient=_gradient,
         hessian=_hessian,
         params={},
+        finite_in_reach=True,
         description=(
             "Flat plains and steep walls around a narrow valley that leads to the "
             "minimum at (3, 0.5)."

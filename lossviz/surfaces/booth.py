@@ -54,5 +54,6 @@ def booth() -> Surface:
         gradient=gradient,
         hessian=constant_hessian,
         params={},
+        finite_in_reach=True,
         description="A bowl stretched along a diagonal, with one minimum at (1, 3).",
     )

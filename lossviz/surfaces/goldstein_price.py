@@ -165,6 +165,7 @@ def goldstein_price() -> Surface:
         gradient=_gradient,
         hessian=_hessian,
         params={},
+        finite_in_reach=True,
         description=(
             "A deep global minimum at (0, -1) surrounded by shallower local minima, on a "
             "loss that spans six orders of magnitude."

@@ -82,5 +82,6 @@ def himmelblau() -> Surface:
         gradient=_gradient,
         hessian=_hessian,
         params={},
+        finite_in_reach=True,
         description="Four valleys, all equally deep: which one you reach depends on the path.",
     )

@@ -80,6 +80,7 @@ def multi_well(depths: Sequence[float] = (1.0, 0.6, 0.8), width: float = 0.6) ->
         gradient=_gradient_for(depths, width),
         hessian=_hessian_for(depths, width),
         params={"depths": depths, "width": width},
+        finite_in_reach=True,
         description=(
             "Wells of different depths: gradient descent settles in the nearest one, "
             "which need not be the deepest."

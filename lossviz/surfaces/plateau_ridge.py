@@ -132,6 +132,7 @@ def plateau_ridge() -> Surface:
         gradient=_gradient,
         hessian=_hessian,
         params={},
+        finite_in_reach=True,
         description=(
             "A plateau where the gradient all but vanishes, then a narrow ridge that "
             "guards the valley holding the minimum."

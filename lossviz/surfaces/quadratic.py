@@ -72,6 +72,7 @@ def quadratic(condition: float = 10.0, angle: float = 0.0) -> Surface:
         hessian=hessian,
         params={"condition": condition, "angle": angle},
         symmetric_about_origin=True,
+        finite_in_reach=True,
         description=(
             "A stretched bowl: the steep direction limits the learning rate while the "
             "shallow one sets the pace."

@@ -57,6 +57,7 @@ def rastrigin(amplitude: float = 10.0) -> Surface:
         hessian=_hessian_for(amplitude),
         params={"amplitude": amplitude},
         symmetric_about_origin=True,
+        finite_in_reach=True,
         description=(
             "A bowl covered in regular ripples: a local minimum in every cell, the "
             "global one at the centre."

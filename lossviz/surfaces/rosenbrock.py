@@ -71,6 +71,7 @@ def rosenbrock(a: float = 1.0, b: float = 100.0) -> Surface:
         gradient=gradient,
         hessian=hessian,
         params={"a": a, "b": b},
+        finite_in_reach=True,
         description=(
             "A curved, narrow valley: finding the valley is easy, following it to the "
             "minimum is slow."

@@ -62,6 +62,7 @@ def saddle() -> Surface:
         gradient=gradient,
         hessian=hessian,
         params={},
+        finite_in_reach=True,
         description=(
             "A saddle at the centre: downhill one way, uphill the other, with the "
             "gradient vanishing in between."
@@ -129,6 +130,7 @@ def monkey_saddle() -> Surface:
         gradient=gradient,
         hessian=hessian,
         params={},
+        finite_in_reach=True,
         description=(
             "A monkey saddle: three valleys meet at a flat centre where the gradient "
             "and the curvature both vanish."

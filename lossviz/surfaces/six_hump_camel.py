@@ -126,6 +126,7 @@ def six_hump_camel() -> Surface:
         gradient=_gradient,
         hessian=_hessian,
         params={},
+        finite_in_reach=True,
         description=(
             "Six valleys of three different depths: a descent ends in whichever one it "
             "starts above."

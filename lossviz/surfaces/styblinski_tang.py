@@ -70,6 +70,7 @@ def styblinski_tang() -> Surface:
         gradient=_gradient,
         hessian=_hessian,
         params={},
+        finite_in_reach=True,
         description=(
             "Four basins, one per quadrant, of different depths: the deepest is the "
             "one at the lower left."
