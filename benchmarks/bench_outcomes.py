@@ -12,12 +12,18 @@ for momentum and adam, of:
    beside it the one `descend` call it makes, alone, to show what the engine costs and
    what building 1,600 optimizers and reading the map add.
 
+3. `lossviz.basins` at 200 x 200 x 300 on every registered surface and model, with
+   momentum at that surface's default rate and beta (what the Explorer's tags start
+   from), as called (one thread per core) and in one thread: the slowest surface is the
+   figure that counts.
+
 Baselines are left out where one basins call takes over ten seconds (a model's gradient
 and loss over its data dominate). Each case runs once unmeasured, then as many times as
 fit in about ten seconds (at least twice). The machine may be shared: every line ends
 with the 1-minute load average when it was measured.
 
-Run: .venv/bin/python benchmarks/bench_outcomes.py [surface ...]
+Run: .venv/bin/python benchmarks/bench_outcomes.py [surface ...]   (1 and 2 for the named
+surfaces only; without names, 1 and 2 for a few and 3 for all)
 """
 
 from __future__ import annotations
@@ -121,5 +127,30 @@ def main(names: list[str]) -> None:
             )
 
 
+def every_surface() -> None:
+    """Row 3: basins on every registered surface, the slowest reported last."""
+    from lossviz.defaults import default_hyperparameters
+
+    size = f"{RESOLUTION}x{RESOLUTION} x {STEPS}"
+    print(f"\nbasins {size} on every surface, momentum at its defaults")
+    slowest: dict[str, float] = {}
+    for name in lossviz.surface_names():
+        s = lossviz.surface(name)
+        opt = lossviz.optimizer("momentum", **default_hyperparameters(s, "momentum"))
+        for workers, label in ((None, "as called"), (1, "one thread")):
+            times = measure(
+                lambda s=s, o=opt, w=workers: lossviz.basins(s, o, RESOLUTION, STEPS, workers=w),
+                3,
+                warmup=1,
+            )
+            report(f"{name}: basins, {label}", times, goal_ms=1000, note=load())
+            slowest[label] = max(slowest.get(label, 0.0), float(np.median(times)))
+    for label, seconds in slowest.items():
+        print(f"slowest surface, {label}: median {seconds * 1e3:.0f} ms   goal < 1000 ms: "
+              f"{'met' if seconds < 1 else 'MISSED'}")  # fmt: skip
+
+
 if __name__ == "__main__":
     main(sys.argv[1:] or SURFACES)
+    if not sys.argv[1:]:
+        every_surface()

@@ -222,6 +222,17 @@ def test_gradient_equals_autograd(built):
     assert_hand_gradient_is_autograd(built, sample(built))
 
 
+def test_gradient_equals_autograd_on_many_points(built):
+    # Past the sizes where some gradients change form (multi-well's wells one at a time,
+    # a model's blocks): a grid of 1,600 points, and the same points a few at a time.
+    p = built.grid(40).reshape(-1, 2)
+    assert_hand_gradient_is_autograd(built, p)
+    many = built.grad(p)
+    few = np.concatenate([built.grad(q) for q in np.split(p, 400)])
+    # To rounding of the largest terms (Goldstein-Price's reach 1e5 and cancel).
+    np.testing.assert_allclose(many, few, rtol=1e-12, atol=1e-15 * np.abs(many).max())
+
+
 def test_gradient_matches_central_differences(built):
     p = sample(built)
     h = 1e-6 * span(built)

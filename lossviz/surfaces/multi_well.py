@@ -100,21 +100,48 @@ def _loss_for(depths: tuple[float, ...], width: float):
     return loss
 
 
+_MANY = 256
+"""`_gradient_for` takes the wells one at a time from this many points on (on fewer, each
+numpy call costs more than its arithmetic, and the all-at-once form makes fewer calls)."""
+
+
 def _gradient_for(depths: tuple[float, ...], width: float):
     centres = np.array(_CENTRES[: len(depths)])  # (k, 2)
     weights = np.array(depths) / width**2  # (k,)
+    wells = [(cx, cy, w) for (cx, cy), w in zip(centres.tolist(), weights.tolist(), strict=True)]
     scale = -0.5 / width**2
 
     def gradient(p: np.ndarray) -> np.ndarray:
-        """``0.1 p + sum_i pull_i (p - c_i)``, shape (..., 2), all wells at once.
+        """``0.1 p + sum_i pull_i (p - c_i)``, shape (..., 2).
 
-        ``pull_i = (depth_i / width^2) exp(-|p - c_i|^2 / (2 width^2))``.
+        ``pull_i = (depth_i / width^2) exp(-|p - c_i|^2 / (2 width^2))``. On few points,
+        all wells at once; on many, one well at a time on whole coordinate arrays, where
+        (..., k, 2) arrays would run numpy's loops along axes of length 2 and k (7.4
+        against 1.7 ms at 40,000 points). The two agree to rounding.
         """
-        offsets = p[..., None, :] - centres  # (..., k, 2): p - c_i
-        pulls = weights * np.exp(scale * (offsets * offsets).sum(axis=-1))  # (..., k)
-        # sum_i pull_i (p - c_i) as a (1, k) @ (k, 2) product per point: faster on many points
-        # than multiplying and summing over the wells (benchmarks/bench_gradients.py).
-        return 2.0 * _BOWL * p + np.matmul(pulls[..., None, :], offsets)[..., 0, :]
+        if p.size < 2 * _MANY:
+            offsets = p[..., None, :] - centres  # (..., k, 2): p - c_i
+            pulls = weights * np.exp(scale * (offsets * offsets).sum(axis=-1))  # (..., k)
+            # sum_i pull_i (p - c_i) as a (1, k) @ (k, 2) product per point: faster on
+            # few points than multiplying and summing over the wells.
+            return 2.0 * _BOWL * p + np.matmul(pulls[..., None, :], offsets)[..., 0, :]
+        x, y = p[..., 0], p[..., 1]
+        out = np.empty(p.shape)
+        gx, gy = out[..., 0], out[..., 1]
+        np.multiply(x, 2.0 * _BOWL, out=gx)
+        np.multiply(y, 2.0 * _BOWL, out=gy)
+        for cx, cy, weight in wells:
+            dx, dy = x - cx, y - cy
+            pull = dx * dx
+            pull += dy * dy
+            pull *= scale
+            np.exp(pull, out=pull)
+            pull *= weight
+            dx *= pull
+            dy *= pull
+            gx += dx
+            gy += dy
+        return out
 
     return gradient
 
