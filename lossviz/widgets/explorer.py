@@ -603,9 +603,8 @@ class Explorer:
         base = (state.surface, tuple(sorted(state.surface_params.items())), label)
         if name == "basins":
             key = (*base, repr(opt), schedule, tuple(common.items()))
-            top = int(min(96 if not is_model(s) else 56,
-                          np.sqrt(BASIN_POINTS / (state.steps + 1))))  # fmt: skip
-            sizes = sorted({min(r, top) for r in ((16, 32) if is_model(s) else (24, 48))} | {top})
+            top = int(min(96, np.sqrt(BASIN_POINTS / (state.steps + 1))))
+            sizes = sorted({min(r, top) for r in (24, 48)} | {top})
             # One thread: the other core stays with the frames of a drag meanwhile.
             stages = [
                 lambda r=r: basins(s, opt, resolution=r, workers=1, **common)
