@@ -14,9 +14,12 @@ that need where the runs end, not how they got there (`lossviz.basins`): no
 and the loop stops once every run has diverged.
 
 Every step needs the gradient at the runs' positions and, to tell which runs
-diverged, the loss there. A model surface that computes both in one pass over its
-data (``ModelSurface(..., loss_and_gradient=...)``) gives both at once on full-batch
-steps of large batches (`ONE_PASS_FROM`); the numbers are the same either way.
+diverged, the loss there; on a surface whose loss is finite wherever runs are
+followed (``Surface(..., finite_in_reach=True)``, every built-in one), a tail run
+tells them by position alone and takes the loss only in the tail. A model surface
+that computes both in one pass over its data (``ModelSurface(...,
+loss_and_gradient=...)``) gives both at once on full-batch steps of large batches
+(`ONE_PASS_FROM`); the numbers are the same either way.
 """
 
 from __future__ import annotations
