@@ -242,13 +242,37 @@ def basins(
 
 
 def _default_workers() -> int:
-    """The cores this process may run on (all of the machine's where that is unknown),
-    at most `MAX_WORKERS`."""
+    """The cores this process may run on, at most `MAX_WORKERS`: the CPUs it is allowed
+    (all of the machine's where that is unknown), and no more than a container's CPU
+    quota (cgroups v2 ``cpu.max`` or v1 ``cpu.cfs_quota_us``, as Binder sets it)."""
     try:
         cores = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
         cores = os.cpu_count() or 1
+    quota = _cpu_quota()
+    if quota is not None:
+        cores = min(cores, quota)
     return max(1, min(MAX_WORKERS, cores))
+
+
+def _cpu_quota(root: str = "/sys/fs/cgroup") -> int | None:
+    """The whole CPUs a cgroup quota allows this process (rounded up), or None."""
+    try:
+        with open(os.path.join(root, "cpu.max")) as f:  # cgroups v2: "max 100000" or "q p"
+            quota, period = f.read().split()[:2]
+        if quota == "max":
+            return None
+        return max(1, -(-int(quota) // int(period)))
+    except (OSError, ValueError):
+        pass
+    try:  # cgroups v1
+        with open(os.path.join(root, "cpu", "cpu.cfs_quota_us")) as f:
+            quota = int(f.read())
+        with open(os.path.join(root, "cpu", "cpu.cfs_period_us")) as f:
+            period = int(f.read())
+    except (OSError, ValueError):
+        return None
+    return None if quota <= 0 or period <= 0 else max(1, -(-quota // period))
 
 
 _GROUP = 64

@@ -405,3 +405,25 @@ def test_any_number_of_workers_gives_the_same_labels(name, opt, extra, monkeypat
         else:
             assert 1 < len(counts) <= workers
             assert all(c % 64 == 0 for c in counts[:-1])
+
+
+def test_workers_by_default_follow_a_containers_cpu_quota(tmp_path, monkeypatch):
+    module = importlib.import_module("lossviz.basins")
+    v2 = tmp_path / "v2"
+    v2.mkdir()
+    (v2 / "cpu.max").write_text("150000 100000\n")  # one and a half CPUs: two threads
+    assert module._cpu_quota(str(v2)) == 2
+    (v2 / "cpu.max").write_text("max 100000\n")
+    assert module._cpu_quota(str(v2)) is None
+    v1 = tmp_path / "v1"
+    (v1 / "cpu").mkdir(parents=True)
+    (v1 / "cpu" / "cpu.cfs_quota_us").write_text("100000\n")
+    (v1 / "cpu" / "cpu.cfs_period_us").write_text("100000\n")
+    assert module._cpu_quota(str(v1)) == 1
+    (v1 / "cpu" / "cpu.cfs_quota_us").write_text("-1\n")  # no quota
+    assert module._cpu_quota(str(v1)) is None
+    assert module._cpu_quota(str(tmp_path / "none")) is None
+    monkeypatch.setattr(module, "_cpu_quota", lambda: 1)
+    assert module._default_workers() == 1
+    monkeypatch.setattr(module, "_cpu_quota", lambda: 64)
+    assert 1 <= module._default_workers() <= module.MAX_WORKERS
