@@ -134,12 +134,15 @@ def basins(
     workers
         Threads that share the starts, each descending its own contiguous part (numpy
         works outside Python's lock, so they run at once on as many cores). By default
-        one per core this process may use, at most `MAX_WORKERS`, and never under
-        `RUNS_PER_WORKER` starts each. With noise, one: the noise a run draws depends on
-        the whole batch. The labels are the same for any number of workers.
+        one per core this process may use (within a container's CPU quota), at most
+        `MAX_WORKERS`, and never under `RUNS_PER_WORKER` starts each. With noise, one:
+        the noise a run draws depends on the whole batch. The labels are the same for
+        any number of workers.
 
-    Besides the workers, two savings keep a full map under a second: each run keeps
-    only its last tenth of steps, and on a surface whose ``symmetric_about_origin`` is
+    Besides the workers, three savings keep a full map near a second: each run keeps
+    only its last tenth of steps; on a surface whose loss is finite wherever runs go
+    (``finite_in_reach``, every built-in one) the loss is evaluated only in that tenth;
+    and on a surface whose ``symmetric_about_origin`` is
     True (see `lossviz.Surface`; with a grid whose bounds are symmetric too, no noise
     or mini-batches, and an optimizer the engine steps itself) only the rows up to the
     middle one descend: the run from ``-p`` is the mirror image of the run from ``p``,
