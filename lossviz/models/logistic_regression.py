@@ -44,8 +44,20 @@ def _mean_gradient(x: np.ndarray, y: np.ndarray):
     constant = np.dot(1.0 - 2.0 * y, scaled_x)  # (2,)
 
     def gradient(p: np.ndarray) -> np.ndarray:
+        """The gradient at weights ``p`` (..., 2), shape (..., 2), by blocks of whole
+        groups of rows (`row_blocks`): a point's numbers do not depend on where in a
+        batch it is."""
         points = p.reshape(-1, 2)
-        out = _by_blocks(points, half_x, lambda t: np.tanh(t, out=t), scaled_x, 2)
+        n = len(points)
+        out = np.empty((-(-n // ROW_GROUP) * ROW_GROUP, 2))
+        block = np.zeros((min(BLOCK, len(out)), 2))
+        z = np.empty((len(block), len(y)))
+        for rows, k, padded in row_blocks(n):
+            block[:k] = points[rows]
+            block[k:padded] = 0.0
+            t = np.tanh(np.dot(block[:padded], half_x, out=z[:padded]), out=z[:padded])
+            np.dot(t, scaled_x, out=out[rows.start : rows.start + padded])
+        out = out[:n]
         out += constant
         return out.reshape(p.shape)
 
@@ -88,26 +100,6 @@ def _mean_loss(x: np.ndarray, y: np.ndarray):
         return out.reshape(p.shape[:-1])
 
     return loss
-
-
-def _by_blocks(points, to_examples, elementwise, to_sums, width):
-    """``elementwise(points @ to_examples) @ to_sums`` block by block, shape (n, width).
-
-    ``to_examples`` (2, m) makes each point's values per example; ``elementwise`` maps
-    a (k, m) block to a (k, m') array (in place or new); ``to_sums`` (m', width) sums
-    it. Whole groups of rows (`row_blocks`), so a point's numbers do not depend on
-    where in a batch it is.
-    """
-    n = len(points)
-    out = np.empty((-(-n // ROW_GROUP) * ROW_GROUP, width))
-    block = np.zeros((min(BLOCK, len(out)), 2))
-    z = np.empty((len(block), to_examples.shape[1]))
-    for rows, k, padded in row_blocks(n):
-        block[:k] = points[rows]
-        block[k:padded] = 0.0
-        values = elementwise(np.dot(block[:padded], to_examples, out=z[:padded]))
-        np.dot(values, to_sums, out=out[rows.start : rows.start + padded])
-    return out[:n]
 
 
 def _mean_hessian(x: np.ndarray, y: np.ndarray):
