@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from lossviz._checks import check_integer, check_number
-from lossviz.engine import OptimizerSpec, descend
+from lossviz.engine import OptimizerSpec, _descend
 from lossviz.optimizers.base import Optimizer, optimizer
 from lossviz.surfaces.base import Surface, surface
 
@@ -141,8 +141,8 @@ def basins(
 
     Besides the workers, three savings keep a full map near a second: each run keeps
     only its last tenth of steps; on a surface whose loss is finite wherever runs go
-    (``finite_in_reach``, every built-in one) the loss is evaluated only in that tenth;
-    and on a surface whose ``symmetric_about_origin`` is
+    (``finite_in_reach``, every built-in one) the loss is not evaluated at all, as the
+    labels need only where runs go; and on a surface whose ``symmetric_about_origin`` is
     True (see `lossviz.Surface`; with a grid whose bounds are symmetric too, no noise
     or mini-batches, and an optimizer the engine steps itself) only the rows up to the
     middle one descend: the run from ``-p`` is the mirror image of the run from ``p``,
@@ -294,11 +294,11 @@ def _descend_in_parts(
     size = -(-n // parts)
     size = -(-size // _GROUP) * _GROUP
     if parts == 1 or size >= n:
-        run = descend(s, opt, start=starts, **options)
+        run = _descend(s, opt, start=starts, tail_loss=False, **options)
         return run.path, run.diverged
 
     def part(first: int):
-        run = descend(s, opt, start=starts[first : first + size], **options)
+        run = _descend(s, opt, start=starts[first : first + size], tail_loss=False, **options)
         return run.path, run.diverged
 
     with ThreadPoolExecutor(max_workers=parts, thread_name_prefix="lossviz-basins") as pool:

@@ -355,6 +355,26 @@ def descend(
     >>> ends.path.shape, ends.first_index, ends.steps, bool((ends.path == run.path[:, 45:]).all())
     ((2, 6, 2), 45, 50, True)
     """
+    return _descend(surface_or_name, optimizers, start, steps, noise, batch_size, seed, trace, tail)
+
+
+def _descend(
+    surface_or_name: Surface | str,
+    optimizers: Optimizers,
+    start: Any = None,
+    steps: int = 500,
+    noise: float = 0.0,
+    batch_size: int | None = None,
+    seed: int = 0,
+    trace: bool = False,
+    tail: int | None = None,
+    tail_loss: bool = True,
+) -> Run:
+    """`descend`; with a ``tail`` and ``tail_loss=False``, on a surface finite in reach
+    (`Surface.finite_in_reach`), the loss is not evaluated at any step: the `Run`'s
+    ``loss`` is then all NaN and ``final_loss`` NaN except where a run diverged, while
+    the positions and divergence are those of `descend`. For callers that read only
+    where runs go (`lossviz.basins`), to whom the loss would be a tenth of the time."""
     s = surface(surface_or_name) if isinstance(surface_or_name, str) else surface_or_name
     if not isinstance(s, Surface):
         raise TypeError(f"surface must be a Surface or a registered name; got {s!r}")
@@ -391,7 +411,7 @@ def descend(
         path = np.empty((steps + 1, runs, 2))
         path[0] = p
     else:
-        kept = _Tail(s, runs, steps, tail)
+        kept = _Tail(s, runs, steps, tail, losses=tail_loss)
 
     if fused:
         factors = _FusedFactors([opts[i] for i in fused], [labels[i] for i in fused], k, steps)
@@ -683,8 +703,11 @@ class _Tail:
       which is what `Run.final` and `Run.final_loss` read off the whole path.
     """
 
-    def __init__(self, s: Surface, runs: int, steps: int, tail: int) -> None:
+    def __init__(self, s: Surface, runs: int, steps: int, tail: int, losses: bool = True) -> None:
         self.surface = s
+        # Whether the loss is evaluated in the tail too (where not given) on a surface
+        # finite in reach; before the tail it never is there.
+        self.losses = losses
         self.box = _far_box(s)
         self.first = steps - tail
         self.steps = steps
@@ -692,7 +715,7 @@ class _Tail:
         self.loss = np.full((tail + 1, runs), np.nan)
         self.diverged_step = np.full(runs, -1)
         self.last_finite = np.empty((runs, 2))
-        self.last_finite_loss = np.empty(runs)
+        self.last_finite_loss = np.full(runs, np.nan)
         self.alive = np.ones(runs, dtype=bool)
 
     def record(self, i: int, p: np.ndarray, loss: np.ndarray | None = None) -> bool:
@@ -706,7 +729,7 @@ class _Tail:
         a step's cost after the gradient), only at the last finite positions of runs
         that diverge.
         """
-        if loss is None and i < self.first and self.surface.finite_in_reach:
+        if loss is None and self.surface.finite_in_reach and (i < self.first or not self.losses):
             bad = ~_within_reach(p, self.box)
         else:
             loss, bad = _loss_and_bad(self.surface, p, self.box, loss)
@@ -723,7 +746,8 @@ class _Tail:
             self.alive[newly] = False
         if i >= self.first:
             self.path[i - self.first] = p
-            self.loss[i - self.first] = loss
+            if loss is not None:
+                self.loss[i - self.first] = loss
         self.previous = p, loss
         return bool(self.alive.any()) if some else True
 

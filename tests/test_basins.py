@@ -294,13 +294,13 @@ def counted_starts(monkeypatch):
     module = importlib.import_module("lossviz.basins")
 
     counts = []
-    descend = module.descend
+    descend = module._descend
 
     def counting(*args, start, **kwargs):
         counts.append(len(start))
         return descend(*args, start=start, **kwargs)
 
-    monkeypatch.setattr(module, "descend", counting)
+    monkeypatch.setattr(module, "_descend", counting)
     return counts
 
 

@@ -346,6 +346,30 @@ def test_a_tail_on_a_surface_finite_in_reach_takes_no_loss_before_it(monkeypatch
     assert sizes.count(runs) >= 37
 
 
+def test_a_tail_without_its_loss_keeps_the_same_positions_and_takes_no_loss(monkeypatch):
+    # What `basins` asks for: where runs go and whether they diverge. The loss is then
+    # taken only at the last finite positions of runs that diverge, never for all runs.
+    s = lossviz.surface("himmelblau")
+    starts = tail_starts(s)
+    ends = descend(s, gd(0.03), start=starts, steps=40, tail=4)
+    sizes = []
+    value = s._value
+    monkeypatch.setattr(s, "_value", lambda p: (sizes.append(p.shape[:-1]), value(p))[1])
+    bare = engine._descend(s, gd(0.03), start=starts, steps=40, tail=4, tail_loss=False)
+    assert (len(starts),) not in sizes
+    assert 0 < sum(int(np.prod(size)) for size in sizes) <= ends.diverged.sum()
+    np.testing.assert_array_equal(bare.path, ends.path)
+    np.testing.assert_array_equal(bare.diverged_step, ends.diverged_step)
+    np.testing.assert_array_equal(bare.final, ends.final)
+    assert np.isnan(bare.loss).all()
+    np.testing.assert_array_equal(bare.final_loss[ends.diverged], ends.final_loss[ends.diverged])
+    assert np.isnan(bare.final_loss[~ends.diverged]).all()
+    # Where the surface does not promise a finite loss, the loss tells divergence: kept.
+    plain = Surface(s.name, s._function, s.bounds, gradient=s._gradient)
+    kept = engine._descend(plain, gd(0.03), start=starts, steps=40, tail=4, tail_loss=False)
+    np.testing.assert_array_equal(kept.loss, ends.loss)
+
+
 @pytest.mark.parametrize("name", lossviz.surface_names())
 def test_every_surface_that_says_its_loss_is_finite_in_reach_is(name):
     s = lossviz.surface(name)

@@ -39,7 +39,7 @@ def _mean_gradient(x: np.ndarray, y: np.ndarray):
     # grad L = (1/m) sum_i (sigmoid(z_i) - y_i) x_i = tanh(p @ x^T / 2) @ x / (2 m) + c,
     # with the constant c = (1 - 2 y) @ x / (2 m): one tanh per point and example, and no
     # other pass over them. (tanh, unlike 1 / (1 + exp(-z)), cannot overflow.)
-    half_x = 0.5 * x.T  # (2, m)
+    half_x = np.ascontiguousarray(0.5 * x.T)  # (2, m); C order: a third faster in np.dot
     scaled_x = x / (2.0 * len(y))  # (m, 2)
     constant = np.dot(1.0 - 2.0 * y, scaled_x)  # (2,)
 
@@ -105,7 +105,7 @@ def _mean_loss(x: np.ndarray, y: np.ndarray):
 def _mean_hessian(x: np.ndarray, y: np.ndarray):
     # d2L_i/dz_i^2 = sigmoid(z_i) (1 - sigmoid(z_i)) = (1 - tanh(z_i / 2)^2) / 4, so
     # hess L = (1/m) sum_i sigmoid'(z_i) x_i x_i^T: one product with the flattened x_i x_i^T.
-    half_x = 0.5 * x.T  # (2, m)
+    half_x = np.ascontiguousarray(0.5 * x.T)  # (2, m)
     outer = (x[:, :, None] * x[:, None, :]).reshape(len(y), 4) / (4.0 * len(y))  # (m, 4)
 
     def hessian(p: np.ndarray) -> np.ndarray:
