@@ -369,3 +369,80 @@ def test_optimizer_by_name():
 def test_bad_hyperparameters(name, hyper, match):
     with pytest.raises(ValueError, match=match):
         lossviz.optimizer(name, **hyper)
+
+
+# -- the moment rule on Python floats ------------------------------------------------------------
+
+
+def same_bits(a, b):
+    """Equal as IEEE numbers: NaN where NaN, and the sign of every zero the same (a
+    NaN's sign bit means nothing)."""
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    np.testing.assert_array_equal(a, b)  # NaN equals NaN here
+    numbers = ~np.isnan(a)
+    np.testing.assert_array_equal(np.signbit(a[numbers]), np.signbit(b[numbers]))
+
+
+@pytest.mark.parametrize("uses_m", [True, False])
+@pytest.mark.parametrize("uses_s", [True, False])
+@pytest.mark.parametrize("weighted", [True, False])
+@pytest.mark.parametrize("guard_zero", [True, False])
+def test_the_moment_rule_on_floats_gives_the_same_bits_as_on_arrays(
+    uses_m, uses_s, weighted, guard_zero
+):
+    from lossviz.optimizers.moments import moment_step, moment_step_floats
+
+    rng = np.random.default_rng(3)
+    n = 400
+    specials = [0.0, -0.0, np.inf, -np.inf, np.nan, 1e300, -1e300, 1e-320]
+
+    def numbers(low, high, signed=True):
+        x = 10.0 ** rng.uniform(low, high, n)
+        if signed:
+            x *= rng.choice([-1.0, 1.0], n)
+        x[rng.random(n) < 0.1] = 0.0
+        return x
+
+    g = numbers(-6, 3)
+    g[:8] = specials
+    m, k_g, k_m = numbers(-6, 3), numbers(-4, 0), numbers(-4, 0)
+    s, r = numbers(-8, 4, signed=False), numbers(-2, 1, signed=False)
+    e = np.where(rng.random(n) < 0.3, 0.0, numbers(-8, 0, signed=False))
+    if not guard_zero:
+        e = np.where(e == 0.0, 1e-8, e)  # no denominator can be 0 without the guard ...
+        e[-3:] = 0.0  # ... but where one is, numpy's x / 0 all the same
+        s[-3:], g[-3:], k_g[-3:] = 0.0, [0.0, 0.0, 0.0], [1.0, -1.0, 0.0]
+    a_m, a_s = rng.uniform(0, 1, n), rng.uniform(0, 1, n)
+    s_weight = rng.choice([0.0, 1.0], n) if weighted else None
+    with np.errstate(all="ignore"):
+        arrays = moment_step(
+            g, m, s, k_g, k_m, r, e, a_m, a_s, uses_m, uses_s, s_weight, guard_zero
+        )
+    lists = [a.tolist() for a in (g, m, s, k_g, k_m, r, e, a_m, a_s)]
+    floats = moment_step_floats(
+        *lists, uses_m, uses_s, None if s_weight is None else s_weight.tolist(), guard_zero
+    )
+    for a, b in zip(arrays, floats, strict=True):
+        same_bits(b, np.broadcast_to(a, (n,)))
+
+
+@pytest.mark.parametrize("name", ["rosenbrock", "rastrigin", "tiny_network"])
+def test_few_runs_stepped_on_floats_give_the_paths_of_array_steps(name, monkeypatch):
+    # Every fused optimizer kind (eps = 0 among them), with newton and a user's own
+    # optimizer in the batch, with trace on and a schedule: the same bits either way.
+    engine = importlib.import_module("lossviz.engine")
+    s = lossviz.surface(name)
+    own = Optimizer(lambda p: None, lambda g, state, p: (-0.01 * g, state), name="own")
+    cases = [
+        [gd(0.001), momentum(0.001), adam(0.05, eps=0.0)],
+        [nesterov(lambda t: 0.001 / (1 + t)), rmsprop(0.01), adagrad(0.3, eps=0.0), newton(0.5)],
+        [adam(0.3), gd(0.2), own],  # gd overflows: its own run alone diverges
+    ]
+    for opts in cases:
+        runs = {}
+        for limit in (16, 0):
+            monkeypatch.setattr(engine, "FLOATS_UP_TO", limit)
+            runs[limit] = lossviz.descend(s, opts, steps=120, trace=True)
+        for field in ("path", "loss", "grad", "velocity", "effective_lr"):
+            same_bits(getattr(runs[16], field), getattr(runs[0], field))
+        np.testing.assert_array_equal(runs[16].diverged_step, runs[0].diverged_step)
