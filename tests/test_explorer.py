@@ -8,6 +8,7 @@ import asyncio
 import base64
 import gc
 import io
+import itertools
 import subprocess
 import sys
 import warnings
@@ -236,9 +237,42 @@ def test_optimizer_selection_rebuilds_artists(ex):
     assert len(ex.panels["loss"].curves.lines) == 4
     assert list(ex.controls["tune"].options) == ["all", "adam", "rmsprop", "nesterov", "gd"]
     np.testing.assert_allclose(drawn_paths(ex), expected_run(ex).path)
-    map_lines = [a for a in ex.panels["map"].ax.get_lines() if a.get_label() in ("gd", "adam")]
-    assert len(map_lines) == 2  # old artists were removed, not left behind
-    assert len(ex.figure.legends) == 1
+    map_lines = [
+        a
+        for a in ex.panels["map"].ax.get_lines()
+        if a.get_label() in ("gd", "adam") and a.get_visible()
+    ]
+    assert len(map_lines) == 2  # old artists are hidden (kept for later) or removed
+    assert shown_legends(ex) == [paths_layer(ex).legend]
+
+
+def shown_legends(ex):
+    return [legend for legend in ex.figure.legends if legend.get_visible()]
+
+
+def test_artists_of_a_tag_met_again_are_shown_again_and_the_kept_ones_are_few(ex):
+    first = ex.state.optimizers
+    lines, legend = list(paths_layer(ex).paths.lines), paths_layer(ex).legend
+    curves = list(ex.panels["loss"].curves.lines)
+    ex.set(optimizers=(*first, "rmsprop"))
+    assert not legend.get_visible() and shown_legends(ex) == [paths_layer(ex).legend]
+    ex.set(optimizers=first)
+    assert paths_layer(ex).paths.lines == lines and paths_layer(ex).legend is legend
+    assert ex.panels["loss"].curves.lines == curves
+    assert all(line.get_visible() for line in [*lines, *curves])
+    np.testing.assert_allclose(drawn_paths(ex), expected_run(ex).path)
+    # Every subset of five optimizers, one after the other: a bounded number is kept.
+    names = ("gd", "momentum", "nesterov", "adam", "rmsprop")
+    for size in (1, 2, 3):
+        for chosen in itertools.combinations(names, size):
+            ex.set(optimizers=chosen)
+            assert [t.get_text() for t in shown_legends(ex)[0].get_texts()][:size] == list(
+                chosen
+            )
+    assert len(ex.figure.legends) <= 8
+    assert len(ex.panels["map"].ax.get_lines()) <= 2 * 12 + 1 + 3  # paths, start, step lines
+    ex.close()
+    assert ex.figure.legends == []  # closing removes the kept ones too
 
 
 def test_removing_every_tag_keeps_the_last_and_says_why(ex):
@@ -382,7 +416,12 @@ def test_a_legend_met_again_is_copied_and_equals_a_full_redraw(ex, monkeypatch):
     ex.set(optimizers=before)
     drawn = []
     draw = Legend.draw
-    monkeypatch.setattr(Legend, "draw", lambda self, r: (drawn.append(self), draw(self, r))[1])
+    def drawing(self, renderer):  # a hidden legend (kept for later) draws nothing
+        if self.get_visible():
+            drawn.append(self)
+        return draw(self, renderer)
+
+    monkeypatch.setattr(Legend, "draw", drawing)
     ex.set(optimizers=(*before, "rmsprop"))
     ex.set(optimizers=before)
     assert drawn == []
@@ -392,13 +431,47 @@ def test_a_legend_met_again_is_copied_and_equals_a_full_redraw(ex, monkeypatch):
     np.testing.assert_array_equal(copied, pixels(ex))
 
 
+def test_the_first_selection_met_again_comes_back_from_the_full_draws_pixels(ex, monkeypatch):
+    """The legend and loss axis of the selection the Explorer opened with were kept at its
+    full draw: removing a tag added since copies them, and the frame equals a full redraw."""
+    from matplotlib.legend import Legend
+
+    ex.canvas.syncing_data_url = False
+    before = ex.state.optimizers
+    legends, loss_draws = [], []
+    draw = Legend.draw
+
+    def drawing(self, renderer):
+        if self.get_visible():
+            legends.append(self)
+        return draw(self, renderer)
+
+    monkeypatch.setattr(Legend, "draw", drawing)
+    loss_ax = ex.panels["loss"].ax
+    draw_axes = loss_ax.draw
+    monkeypatch.setattr(loss_ax, "draw", lambda r: (loss_draws.append(1), draw_axes(r))[1])
+    ex.set(optimizers=(*before, "newton"))
+    assert len(legends) == 1  # a legend never drawn before
+    assert ex.panels["loss"].ax.get_ylim()[0] < 1e-10  # newton reaches far below the rest
+    assert len(loss_draws) == 1  # rescaled to show it
+    limits = ex.panels["loss"].ax.get_ylim()
+    ex.set(optimizers=before)
+    assert len(legends) == 1 and len(loss_draws) == 1  # both from the full draw's pixels
+    ex.set(optimizers=(*before, "newton"))
+    assert ex.panels["loss"].ax.get_ylim() == limits
+    assert len(legends) == 1 and len(loss_draws) == 1  # both from the first time's
+    copied = pixels(ex)
+    ex.loop.draw_full()
+    np.testing.assert_array_equal(copied, pixels(ex))
+
+
 def test_adding_or_removing_a_tag_redraws_the_legend_and_loss_not_the_map(ex):
     for optimizers in (("gd", "momentum", "adam", "newton"), ("gd", "adam")):
         stats = dict(ex.stats)
         ex.set(optimizers=optimizers)
         assert ex.stats["full_draws"] == stats["full_draws"]
         assert ex.stats["panel_redraws"] == stats["panel_redraws"] + 2
-        labels = [t.get_text() for t in ex.figure.legends[0].get_texts()]
+        labels = [t.get_text() for t in shown_legends(ex)[0].get_texts()]
         assert labels == [*optimizers, "start", "known minimum"]
 
 

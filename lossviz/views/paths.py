@@ -51,34 +51,36 @@ def draw_paths(
 
     ``animated=True`` excludes them from full redraws, for blitting.
     """
-    lines, ends = [], []
-    for label, color in zip(labels, colors, strict=True):
-        (line,) = ax.plot(
-            [],
-            [],
-            color=color,
-            linewidth=2.0,
-            label=label,
-            zorder=5,
-            animated=animated,
-            solid_capstyle="round",
-        )
-        (end,) = ax.plot(
-            [],
-            [],
-            linestyle="none",
-            marker="o",
-            markersize=7,
-            color=color,
-            markeredgecolor="white",
-            markeredgewidth=1.0,
-            zorder=6,
-            animated=animated,
-        )
-        lines.append(line)
-        ends.append(end)
+    pairs = [draw_path(ax, label, c, animated) for label, c in zip(labels, colors, strict=True)]
     start = draw_starts(ax, np.empty((0, 2)), animated=animated)
-    return PathArtists(lines, ends, start, list(colors))
+    return PathArtists([p[0] for p in pairs], [p[1] for p in pairs], start, list(colors))
+
+
+def draw_path(ax: Axes, label: str, color: str, animated: bool = False) -> tuple[Line2D, Line2D]:
+    """One empty path on ``ax``: its line and its end marker (see `draw_paths`)."""
+    (line,) = ax.plot(
+        [],
+        [],
+        color=color,
+        linewidth=2.0,
+        label=label,
+        zorder=5,
+        animated=animated,
+        solid_capstyle="round",
+    )
+    (end,) = ax.plot(
+        [],
+        [],
+        linestyle="none",
+        marker="o",
+        markersize=7,
+        color=color,
+        markeredgecolor="white",
+        markeredgewidth=1.0,
+        zorder=6,
+        animated=animated,
+    )
+    return line, end
 
 
 def draw_starts(

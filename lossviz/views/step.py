@@ -121,8 +121,9 @@ def scaled_arrows(vectors: np.ndarray, reference: float, longest: float) -> np.n
 
 @dataclass
 class StepArtists:
-    """The artists of `draw_step`: a marker per run, a quiver per arrow kind, the
-    curvature glyph (an ellipse and two axis lines) and the scale note."""
+    """The artists of `draw_step`: a marker per run, a quiver per arrow kind shown so far
+    (made by `update_step` when first shown), the curvature glyph (an ellipse and two
+    axis lines) and the scale note."""
 
     markers: PathCollection
     arrows: dict[str, Quiver]
@@ -130,6 +131,7 @@ class StepArtists:
     axes_lines: list[Line2D]
     note: Text
     colors: list[str] = field(default_factory=list)
+    animated: bool = False
 
     @property
     def artists(self) -> list[Artist]:
@@ -152,18 +154,6 @@ def draw_step(ax: Axes, colors: list[str], animated: bool = False) -> StepArtist
         np.full(n, np.nan), np.full(n, np.nan), s=70, c=colors, edgecolors="black",
         linewidths=1.6, zorder=7, animated=animated,
     )  # fmt: skip
-    arrows = {}
-    for kind in ARROW_KINDS:
-        colour, width, alpha, z = _ARROW_STYLE[kind]
-        arrows[kind] = ax.quiver(
-            np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n),
-            color=colors if colour is None else colour,
-            angles="xy", scale_units="xy", scale=1.0,
-            units="dots", width=width * ax.figure.dpi / 72,  # points, in pixels
-            headwidth=3.2, headlength=4.0, headaxislength=3.6, alpha=alpha, zorder=z,
-            minlength=0,  # a zero vector (no velocity, a finished run) draws nothing
-            animated=animated, visible=False,
-        )  # fmt: skip
     ellipse = Ellipse(
         (0, 0), 0, 0, fill=False, edgecolor="black", linewidth=1.4, zorder=5.5,
         animated=animated, visible=False,
@@ -178,7 +168,25 @@ def draw_step(ax: Axes, colors: list[str], animated: bool = False) -> StepArtist
         zorder=8, visible=False,
         bbox={"boxstyle": "round,pad=0.2", "facecolor": "white", "alpha": 0.8, "linewidth": 0},
     )  # fmt: skip
-    return StepArtists(markers, arrows, ellipse, axes_lines, note, list(colors))
+    # The arrows are made when first shown (`update_step`): three quivers cost several
+    # milliseconds, and most steps are looked at without them.
+    return StepArtists(markers, {}, ellipse, axes_lines, note, list(colors), animated)
+
+
+def _draw_arrows(artists: StepArtists, kind: str) -> Quiver:
+    """The quiver of one arrow kind for every run, hidden, on the markers' axes."""
+    ax, colors = artists.markers.axes, artists.colors
+    n = len(colors)
+    colour, width, alpha, z = _ARROW_STYLE[kind]
+    return ax.quiver(
+        np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n),
+        color=colors if colour is None else colour,
+        angles="xy", scale_units="xy", scale=1.0,
+        units="dots", width=width * ax.figure.dpi / 72,  # points, in pixels
+        headwidth=3.2, headlength=4.0, headaxislength=3.6, alpha=alpha, zorder=z,
+        minlength=0,  # a zero vector (no velocity, a finished run) draws nothing
+        animated=artists.animated, visible=False,
+    )  # fmt: skip
 
 
 def update_step(
@@ -206,11 +214,16 @@ def update_step(
     if arrows and references is None:
         references = arrow_references(run)
     at = min(step, run.steps - 1)  # the step taken from the point shown (none after the last)
-    for kind, quiver in artists.arrows.items():
+    for kind in ARROW_KINDS:
         shown = kind in arrows and run.grad is not None and run.steps > 0 and step < run.steps
-        quiver.set_visible(shown)
+        quiver = artists.arrows.get(kind)
         if not shown:
+            if quiver is not None:
+                quiver.set_visible(False)
             continue
+        if quiver is None:
+            quiver = artists.arrows[kind] = _draw_arrows(artists, kind)
+        quiver.set_visible(True)
         vectors = scaled_arrows(
             arrow_vectors(run, kind)[:, at], references[kind], ARROW_SHARE * diagonal
         )

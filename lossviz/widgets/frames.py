@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -186,6 +186,7 @@ class FrameLoop:
         shown = {p.name for p in self.panels if p.wanted(frame)}
         moved = self.layout.arrange({p.name: p.ax for p in self.panels}, shown)
         redraw: dict[str, Any] = {}  # what to redraw alone, by cell name
+        unsigned: set[str] = set()  # panels a layer changed: their signature does not tell
         full = request.full or moved or self._background is None
         for panel in self.panels:
             if panel.name not in shown:
@@ -212,6 +213,8 @@ class FrameLoop:
                 if not panel.redraw_alone:
                     full = True
                 redraw[panel.name] = panel.ax
+                if restatic:
+                    unsigned.add(panel.name)
         self.stats["frames"] += 1
         overlay_only = (
             not full
@@ -222,7 +225,7 @@ class FrameLoop:
             and self._under_overlay is not None
         )
         if not full and redraw:
-            full = not self._redraw_alone(redraw)
+            full = not self._redraw_alone(redraw, unsigned)
         if full:
             self.draw_full()
         elif overlay_only:
@@ -242,9 +245,12 @@ class FrameLoop:
         self.stats["full_draws"] += 1
         self.canvas.draw()
 
-    def _redraw_alone(self, pieces: dict[str, Any]) -> bool:
+    def _redraw_alone(self, pieces: dict[str, Any], unsigned: set[str] = frozenset()) -> bool:
         """Redraw each piece (a panel's axes, or a figure-level artist) inside its cell over
         the cached background; False (nothing cached) when one does not fit its cell.
+
+        A piece whose signature (`_piece_signature`; none for the names in ``unsigned``)
+        was met before has its pixels copied from then instead.
 
         A piece fits when it changed no pixel outside its cell: read off the pixels, which
         costs a fraction of a millisecond, where asking the axes for their tight bounding
@@ -262,7 +268,7 @@ class FrameLoop:
                 return False
             x0, y0, x1, y1 = cell
             rows, columns = slice(height - y1, height - y0), slice(x0, x1)
-            signature = _signature(piece)
+            signature = None if name in unsigned else self._piece_signature(name, piece)
             key = None if signature is None else (name, cell, signature)
             kept = self._piece_pixels.get(key) if key is not None else None
             if kept is not None:
@@ -285,6 +291,38 @@ class FrameLoop:
         self._background = self.canvas.copy_from_bbox(self.figure.bbox)
         self.stats["panel_redraws"] += len(pieces)
         return True
+
+    def _piece_signature(self, name: str, piece: Any) -> Hashable | None:
+        """What a piece shows, where its properties tell it: a legend's texts and handles
+        (`_signature`), a panel's `Panel.static_signature`; else None."""
+        if isinstance(piece, Legend):
+            return _signature(piece)
+        panel = next((p for p in self.panels if p.name == name and p.ax is piece), None)
+        return None if panel is None else panel.static_signature()
+
+    def _keep_pieces(self, renderer) -> None:
+        """Keep the pixels of each piece a full draw just drew that has a cell and a
+        signature (before the animation): the first time a tag is removed again, the
+        legend and loss axis it had come back from these, as from a redraw alone."""
+        shown = [p for p in self.panels if p.ax.get_visible()]
+        pieces = {p.name: p.ax for p in shown if p.redraw_alone}
+        for panel in shown:
+            for i, layer in enumerate(panel.layers):
+                for j, artist in enumerate(layer.figure_artists()):
+                    pieces[f"{panel.name}/{i}/{j}"] = artist
+        pixels = np.asarray(renderer.buffer_rgba())
+        height = pixels.shape[0]
+        for name, piece in pieces.items():
+            cell = self._cells.get(name)
+            signature = None if cell is None else self._piece_signature(name, piece)
+            if signature is None:
+                continue
+            x0, y0, x1, y1 = cell
+            key = (name, cell, signature)
+            self._piece_pixels[key] = pixels[height - y1 : height - y0, x0:x1].copy()
+            self._piece_pixels.move_to_end(key)
+        while len(self._piece_pixels) > PIECES_KEPT:
+            self._piece_pixels.popitem(last=False)
 
     def _overlay_fields(self) -> frozenset[str]:
         fields: frozenset[str] = frozenset()
@@ -314,7 +352,9 @@ class FrameLoop:
         # After any full draw (ours, or a zoom, pan or resize): cache, then add the animation.
         try:
             self._background = self.canvas.copy_from_bbox(self.figure.bbox)
-            self._cells = self._find_cells(self.canvas.get_renderer())
+            renderer = self.canvas.get_renderer()
+            self._cells = self._find_cells(renderer)
+            self._keep_pieces(renderer)
             self._draw_animated()
         except Exception as exc:  # noqa: BLE001
             self.on_error(exc)
@@ -336,7 +376,8 @@ class FrameLoop:
         others = [
             a.get_window_extent(renderer)
             for a in (*self.figure.legends, *self.figure.texts)
-            if not any(
+            if a.get_visible()  # a legend kept hidden for later takes no room
+            and not any(
                 a is artist
                 for p in shown
                 for layer in p.layers

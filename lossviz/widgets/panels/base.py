@@ -10,7 +10,8 @@ a panel whose static part changed is redrawn alone when it can be
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -56,6 +57,66 @@ class Frame:
     shown: frozenset[str]
     cloud: tuple[Run, ...] = ()
     outcomes: Mapping[str, Any] = field(default_factory=dict)
+
+
+class KeptArtists:
+    """Artists made once per key and kept on the figure, hidden while unused.
+
+    A tag added back shows the artists made for it before rather than new ones: making
+    a line costs about half a millisecond, a legend several, and a student toggles the
+    same few tags. What a key keeps may be any object; ``artists_of(value)`` lists its
+    artists (by default the value is a tuple of artists). `take` hides those of every
+    key it was not asked for. At most ``size`` keys are kept (never fewer than are taken
+    at once): beyond that the least recently taken are removed from the figure.
+    """
+
+    def __init__(
+        self, size: int = 12, artists_of: Callable[[Any], Iterable[Artist]] = tuple
+    ) -> None:
+        self.size = size
+        self.artists_of = artists_of
+        self._kept: OrderedDict[Hashable, Any] = OrderedDict()
+
+    def take(self, keys: Sequence[Hashable], make: Callable[[Hashable], Any]) -> list[Any]:
+        """What each key keeps, in order: the kept value where its artists are still on
+        the figure, else ``make(key)``. Hides every other key's artists; the visibility of
+        those taken is left as it was (a hidden one taken again must be shown)."""
+        wanted = set(keys)
+        for key, value in self._kept.items():
+            if key not in wanted:
+                for artist in self.artists_of(value):
+                    artist.set_visible(False)
+        taken = []
+        for key in keys:
+            value = self._kept.get(key)
+            if value is None or any(a.figure is None for a in self.artists_of(value)):
+                value = make(key)  # first time, or gone with its axes (cla)
+            self.keep(key, value)
+            taken.append(value)
+        while len(self._kept) > max(self.size, len(wanted)):
+            _, value = self._kept.popitem(last=False)
+            _remove(self.artists_of(value))
+        return taken
+
+    def keep(self, key: Hashable, value: Any) -> None:
+        """Keep ``value`` (made elsewhere) for ``key``, as the most recently taken."""
+        self._kept[key] = value
+        self._kept.move_to_end(key)
+
+    def clear(self) -> None:
+        """Remove every kept artist from the figure."""
+        for value in self._kept.values():
+            _remove(self.artists_of(value))
+        self._kept.clear()
+
+    def __len__(self) -> int:
+        return len(self._kept)
+
+
+def _remove(artists: Iterable[Artist]) -> None:
+    for artist in artists:
+        if artist.figure is not None:  # not already gone with its axes
+            artist.remove()
 
 
 class Layer:
@@ -129,6 +190,13 @@ class Panel:
     def artists(self) -> list[Artist]:
         """The panel's own animated artists."""
         return []
+
+    def static_signature(self) -> Hashable | None:
+        """What the static part shows, where a few values tell it, else None (the default).
+        Equal signatures must draw equal pixels: the frame loop keeps the pixels of a
+        panel it redrew alone under its signature, and copies them when the panel comes
+        back to it (a tag added and removed again: the loss axis rescales and back)."""
+        return None
 
     def all_artists(self) -> list[Artist]:
         """Its animated artists and its layers', in drawing order."""

@@ -8,7 +8,7 @@ from matplotlib.ticker import LogLocator, NullLocator
 from lossviz.views import draw_loss_curves, fit_limits, loss_reference, update_loss_curves
 from lossviz.views.loss_curves import LossArtists, draw_loss_lines
 from lossviz.views.ticks import log_scale
-from lossviz.widgets.panels.base import Frame, Panel
+from lossviz.widgets.panels.base import Frame, KeptArtists, Panel
 from lossviz.widgets.state import uses_log_loss
 
 
@@ -24,13 +24,19 @@ class LossPanel(Panel):
         super().__init__(layers)
         self.curves: LossArtists | None = None
         self.logarithmic = True
+        # Each (optimizer, colour)'s line, kept while hidden: a tag added back shows it.
+        self._lines = KeptArtists()
+        self._builds = 0  # how many times the static part was built: part of its signature
 
     def build(self, frame: Frame) -> None:
+        self._builds += 1
         self.ax.cla()
+        self._lines.clear()
         reference = loss_reference(frame.surface)
-        self.curves = draw_loss_curves(
-            self.ax, list(frame.run.labels), frame.colors, reference, animated=True
-        )
+        labels = list(frame.run.labels)
+        self.curves = draw_loss_curves(self.ax, labels, frame.colors, reference, animated=True)
+        for label, color, line in zip(labels, frame.colors, self.curves.lines, strict=True):
+            self._lines.keep((label, color), (line,))
         self.logarithmic = uses_log_loss(frame.state, reference)
         self.ax.set_yscale("linear")
         if self.logarithmic:
@@ -45,8 +51,13 @@ class LossPanel(Panel):
         self.ax.set_ylim(*fit_limits(values, None, self.logarithmic))
 
     def rebuild_animated(self, frame: Frame) -> None:
-        self.curves.remove()
-        lines = draw_loss_lines(self.ax, list(frame.run.labels), frame.colors, animated=True)
+        keys = list(zip(frame.run.labels, frame.colors, strict=True))
+        taken = self._lines.take(
+            keys, lambda key: tuple(draw_loss_lines(self.ax, [key[0]], [key[1]], animated=True))
+        )
+        lines = [line for (line,) in taken]
+        for line in lines:
+            line.set_visible(True)
         self.curves = LossArtists(lines, self.curves.reference)
 
     def update(self, frame: Frame) -> bool:
@@ -60,8 +71,12 @@ class LossPanel(Panel):
     def artists(self) -> list[Artist]:
         return self.curves.artists if self.curves is not None else []
 
+    def static_signature(self) -> tuple:
+        """Between two builds, the static part changes only with the axis limits."""
+        ax = self.ax
+        return (self._builds, ax.get_xlim(), ax.get_ylim(), ax.get_yscale())
+
     def remove(self) -> None:
         super().remove()
-        if self.curves is not None:
-            self.curves.remove()
-            self.curves = None
+        self._lines.clear()
+        self.curves = None

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import numpy as np
 from matplotlib.artist import Artist
 from matplotlib.legend import Legend
 from matplotlib.lines import Line2D
 
-from lossviz.views import SurfaceArtists, draw_paths, draw_surface, update_paths
-from lossviz.views.paths import PathArtists
-from lossviz.widgets.panels.base import Frame, Layer, Panel
+from lossviz.views import SurfaceArtists, draw_surface, update_paths
+from lossviz.views.paths import PathArtists, draw_path, draw_starts
+from lossviz.widgets.panels.base import Frame, KeptArtists, Layer, Panel
 
 
 class MapPanel(Panel):
@@ -45,18 +46,39 @@ class MapPanel(Panel):
 
 
 class PathsLayer(Layer):
-    """Each run's path, its end (a cross where it diverged) and the start, and the legend."""
+    """Each run's path, its end (a cross where it diverged) and the start, and the legend.
+
+    The artists of each (optimizer, colour) and the legend of each selection are kept
+    while hidden (`KeptArtists`): a tag removed and added again shows them at once.
+    """
 
     depends_on = frozenset({"optimizers"})
 
     def __init__(self) -> None:
         self.paths: PathArtists | None = None
         self.legend: Legend | None = None
+        self._paths = KeptArtists()
+        self._legends = KeptArtists(size=8)
+        self._start: Line2D | None = None
 
     def build(self, ax, frame: Frame) -> None:
-        self.remove()
-        labels = list(frame.run.labels)
-        self.paths = draw_paths(ax, labels, frame.colors, animated=True)
+        labels, colors = list(frame.run.labels), list(frame.colors)
+        pairs = self._paths.take(
+            [(ax, label, color) for label, color in zip(labels, colors, strict=True)],
+            lambda key: draw_path(ax, key[1], key[2], animated=True),
+        )
+        for artist in (a for pair in pairs for a in pair):
+            artist.set_visible(True)
+        if self._start is None or self._start.axes is not ax:
+            self._start = draw_starts(ax, np.empty((0, 2)), animated=True)
+        self.paths = PathArtists([p[0] for p in pairs], [p[1] for p in pairs], self._start, colors)
+        (self.legend,) = self._legends.take(
+            [(ax, tuple(labels), tuple(colors))],
+            lambda key: (self._make_legend(ax, labels),),
+        )[0]
+        self.legend.set_visible(True)
+
+    def _make_legend(self, ax, labels: list[str]) -> Legend:
         minimum = Line2D(
             [],
             [],
@@ -70,7 +92,7 @@ class PathsLayer(Layer):
         handles = [*self.paths.lines, self.paths.start, minimum]
         # Top left, in two rows at most (a taller legend would reach the map's title), and
         # clear of the canvas toolbar at the top right: five columns at most.
-        self.legend = ax.figure.legend(
+        return ax.figure.legend(
             handles=handles,
             labels=[*labels, "start", "known minimum"],
             loc="upper left",
@@ -93,9 +115,10 @@ class PathsLayer(Layer):
         return self.paths.artists if self.paths is not None else []
 
     def remove(self) -> None:
-        if self.paths is not None:
-            self.paths.remove()
-            self.paths = None
-        if self.legend is not None:
-            self.legend.remove()
-            self.legend = None
+        self._paths.clear()
+        self._legends.clear()
+        if self._start is not None and self._start.figure is not None:
+            self._start.remove()
+        self._start = None
+        self.paths = None
+        self.legend = None

@@ -13,7 +13,7 @@ from matplotlib.lines import Line2D
 from lossviz.curvature import LocalQuadratic, local_quadratic
 from lossviz.views.step import StepArtists, arrow_references, draw_step, step_note, update_step
 from lossviz.widgets.control_table import INSPECT_CONTROLS
-from lossviz.widgets.panels.base import Frame, Layer
+from lossviz.widgets.panels.base import Frame, KeptArtists, Layer
 from lossviz.widgets.state import ALL
 
 
@@ -44,19 +44,28 @@ class StepLayer(Layer):
         self._references: tuple[int, dict[str, float]] | None = None
         self._note = ""
         self._ax = None
+        # The artists of each set of run colours, kept while hidden: a tag added back
+        # finds its markers and arrows made (three quivers and a scatter: several ms).
+        self._kept = KeptArtists(size=4, artists_of=lambda step: [*step.artists, *step.static])
 
     def build(self, ax, frame: Frame) -> None:
         before = self._note
-        self.remove()
+        self._references = None
         self._ax = ax
         note = ""
         # Which controls show is fixed when the Explorer is made: one that shows no step
         # control never draws these, and does not make them on every change of optimizers.
         if inspecting(frame):
-            self.step = draw_step(ax, frame.colors, animated=True)
+            (self.step,) = self._kept.take(
+                [(ax, tuple(frame.colors))],
+                lambda key: draw_step(ax, list(key[1]), animated=True),
+            )
             note = step_note(frame.state.arrows, frame.state.curvature)
             self.step.note.set_text(note)
             self.step.note.set_visible(bool(note))
+        else:
+            self._kept.take([], lambda key: None)  # hides every kept one
+            self.step = None
         # The key is drawn with the background: a new one needs the map drawn again.
         self.static_changed = note != before
         self._note = note
@@ -95,9 +104,8 @@ class StepLayer(Layer):
         return self.step.artists if self.step is not None else []
 
     def remove(self) -> None:
-        if self.step is not None:
-            self.step.remove()
-            self.step = None
+        self._kept.clear()
+        self.step = None
         self._references = None
 
 
