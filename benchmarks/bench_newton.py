@@ -3,7 +3,9 @@
 Prints median and 95th percentile, for every built-in surface and model, of:
 1. `descend` with gd, momentum and adam x 300 steps (no goal: what Newton is compared with);
 2. the same plus newton, each optimizer with its `default_hyperparameters` (goal < 5 ms);
-3. 300 calls of the hand Hessian at one point, the Hessians newton asks for in 2 (no goal);
+3. 300 calls of the hand Hessian at one point, the Hessians newton asks for in 2 (no goal),
+   and the floor under 2: 300 x (the gradient at the 4 points + the Hessian at 1), the
+   surface's own calls that `descend` cannot avoid, with no optimizer arithmetic at all;
 4. `default_hyperparameters(surface, "newton")`, which runs Newton's method until a rate
    does not diverge (goal < 20 ms).
 First, for reference, 2 on Rosenbrock with autograd's Hessian, as before the hand Hessians.
@@ -68,6 +70,16 @@ def main() -> None:
         report(
             f"{name}: {STEPS} hand Hessians at one point",
             measure(lambda s=surface, p=point: [s.hessian(p) for _ in range(STEPS)], 20),
+        )
+        points = np.repeat(point, 4, axis=0)  # (4, 2): the 4 runs' positions
+        report(
+            f"{name}: floor: {STEPS} x (gradient at 4 points + Hessian at 1)",
+            measure(
+                lambda s=surface, p=points, q=point: [
+                    (s._gradient(p), s._hessian(q)) for _ in range(STEPS)
+                ],
+                20,
+            ),
         )
         report(
             f"{name}: default_hyperparameters(newton)",
