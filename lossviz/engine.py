@@ -784,9 +784,8 @@ def _fused_stepper(factors: _FusedFactors, n: int, steps: int) -> tuple[Any, Any
 
     Up to `FLOATS_UP_TO` numbers (the Explorer's handful of runs) the rule runs on Python
     floats (`moment_step_floats`), with the moments kept as flat lists: the same
-    numbers as `moment_step`, where each numpy operation on a few numbers costs more than
-    its arithmetic (gd, momentum and adam, one start: 3.9 against 6.0 microseconds a
-    step, conversions included). Otherwise `moment_step` on arrays.
+    numbers as `moment_step` in about a third of the time, where each numpy operation
+    on a few numbers costs more than its arithmetic. Otherwise `moment_step` on arrays.
     """
     k_g, k_m, r, constants = factors.k_g, factors.k_m, factors.r, factors.constants
     if 2 * n > FLOATS_UP_TO or not (isinstance(k_g, np.ndarray) and k_g.shape[1:] == (n, 2)):
