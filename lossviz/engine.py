@@ -33,13 +33,7 @@ import numpy as np
 
 from lossviz._checks import check_integer, check_number
 from lossviz.optimizers.base import Optimizer, optimizer
-from lossviz.optimizers.moments import (
-    FLOATS_UP_TO,
-    Moments,
-    moment_step,
-    moment_step_floats,
-    step_factors,
-)
+from lossviz.optimizers.moments import Moments, moment_step, step_factors
 from lossviz.optimizers.newton import newton_step
 from lossviz.surfaces.base import Surface, as_points, surface
 
@@ -421,6 +415,8 @@ def _descend(
 
     if fused:
         factors = _FusedFactors([opts[i] for i in fused], [labels[i] for i in fused], k, steps)
+        m = np.zeros((n_fused, 2))
+        s_ = np.zeros((n_fused, 2))
     if newtons:
         newton_rows = slice(n_fused, n_fused + n_newton)
         # -lr(t) per step and run, shape (steps, n_newton), and the damping per run.
@@ -446,7 +442,7 @@ def _descend(
     # of a step that costs about ten microseconds.
     gradient, hessian = s._gradient, s._hessian
     if fused:
-        fused_step, m, s_ = _fused_stepper(factors, n_fused, steps)
+        k_g, k_m, r, constants = factors.k_g, factors.k_m, factors.r, factors.constants
     # Loss and gradient in one pass where the surface has it, for batches of at least
     # `ONE_PASS_FROM` runs; a mini-batch's gradient is not the full loss's, so then they are
     # taken apart. ``value`` is the loss at path index t, read where step t takes its gradient.
@@ -467,11 +463,13 @@ def _descend(
             if noise:
                 g = g + noise * rng.standard_normal(g.shape)
             if n_fused == runs:
-                step, m, s_ = fused_step(g, m, s_, t)
+                step, m, s_ = moment_step(g, m, s_, k_g[t], k_m[t], r[t], *constants)
             else:
                 step = np.empty((runs, 2))
                 if fused:
-                    step[:n_fused], m, s_ = fused_step(g[:n_fused], m, s_, t)
+                    step[:n_fused], m, s_ = moment_step(
+                        g[:n_fused], m, s_, k_g[t], k_m[t], r[t], *constants
+                    )
                 if newtons:
                     step[newton_rows] = newton_step(
                         g[newton_rows], hessian(p[newton_rows]), newton_scale[t], newton_damping
@@ -489,7 +487,7 @@ def _descend(
             if trace:
                 grads[t] = g
                 if fused:
-                    moments_m[t], moments_s[t] = np.reshape(m, (-1, 2)), np.reshape(s_, (-1, 2))
+                    moments_m[t], moments_s[t] = m, s_
         else:  # every step taken (or none asked for): the last positions
             if tail is not None:
                 kept.record(steps, p)
@@ -775,43 +773,6 @@ class _Tail:
             last_finite=self.last_finite,
             last_finite_loss=self.last_finite_loss,
         )
-
-
-def _fused_stepper(factors: _FusedFactors, n: int, steps: int) -> tuple[Any, Any, Any]:
-    """``(step, m, s)``: the function ``step(g, m, s, t) -> (step, m, s)`` that applies the
-    moment rule of `factors` at step ``t`` to the ``n`` fused runs' gradients ``g`` (n, 2),
-    returning the step as (n, 2), and the zero moments it starts from.
-
-    Up to `FLOATS_UP_TO` numbers (the Explorer's handful of runs) the rule runs on Python
-    floats (`moment_step_floats`), with the moments kept as flat lists: the same
-    numbers as `moment_step` in about a third of the time, where each numpy operation
-    on a few numbers costs more than its arithmetic. Otherwise `moment_step` on arrays.
-    """
-    k_g, k_m, r, constants = factors.k_g, factors.k_m, factors.r, factors.constants
-    if 2 * n > FLOATS_UP_TO or not (isinstance(k_g, np.ndarray) and k_g.shape[1:] == (n, 2)):
-
-        def on_arrays(g: np.ndarray, m: Any, s: Any, t: int) -> tuple[np.ndarray, Any, Any]:
-            return moment_step(g, m, s, k_g[t], k_m[t], r[t], *constants)
-
-        return on_arrays, np.zeros((n, 2)), np.zeros((n, 2))
-
-    # One (3, 2n) row per step, read as lists a step at a time (lists for every step
-    # would hold 32 bytes a number).
-    table = np.stack([k_g, k_m, r], axis=1).reshape(steps, 3, 2 * n)
-    e, a_m, a_s, uses_m, uses_s, s_weight, guard_zero = constants
-    e, a_m, a_s = (np.broadcast_to(c, (n, 2)).ravel().tolist() for c in (e, a_m, a_s))
-    if s_weight is not None:
-        s_weight = np.broadcast_to(s_weight, (n, 2)).ravel().tolist()
-
-    def on_floats(g: np.ndarray, m: Any, s: Any, t: int) -> tuple[np.ndarray, Any, Any]:
-        k_g_t, k_m_t, r_t = table[t].tolist()
-        step, m, s = moment_step_floats(
-            g.ravel().tolist(), m, s, k_g_t, k_m_t, r_t, e, a_m, a_s,
-            uses_m, uses_s, s_weight, guard_zero,
-        )  # fmt: skip
-        return np.array(step).reshape(n, 2), m, s
-
-    return on_floats, [0.0] * (2 * n), [0.0] * (2 * n)
 
 
 class _FusedFactors:

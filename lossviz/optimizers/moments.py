@@ -42,7 +42,6 @@ updates apply too.
 
 from __future__ import annotations
 
-from math import copysign, inf, nan, sqrt
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -115,69 +114,6 @@ def moment_step(
         denominator = np.asarray(denominator)
         np.copyto(denominator, np.inf, where=denominator == 0)
     return numerator / denominator, m, s
-
-
-FLOATS_UP_TO = 16
-"""Batches of at most this many entries (runs x 2 coordinates) are stepped by
-`moment_step_floats` in the engine: the Explorer's handful of runs."""
-
-
-def moment_step_floats(
-    g: list[float],
-    m: list[float],
-    s: list[float],
-    k_g: list[float],
-    k_m: list[float],
-    r: list[float],
-    e: list[float],
-    a_m: list[float],
-    a_s: list[float],
-    uses_m: bool,
-    uses_s: bool,
-    s_weight: list[float] | None,
-    guard_zero: bool,
-) -> tuple[list[float], list[float], list[float]]:
-    """`moment_step` on Python floats: every argument a flat list with one entry per
-    run and coordinate (or as in `moment_step` for the flags), the results too.
-
-    The same IEEE operations in the same order as `moment_step`, so the same numbers,
-    overflow and NaN included (a division by zero gives numpy's inf or NaN, not an
-    exception). On a handful of numbers each numpy operation costs about half a
-    microsecond of overhead, more than the arithmetic: for the Explorer's few runs this
-    takes about a third of `moment_step`'s time.
-    """
-    if not uses_s:
-        if uses_m:
-            m = [a * mi + gi for a, mi, gi in zip(a_m, m, g, strict=True)]
-            return [kg * gi + km * mi for kg, gi, km, mi in zip(k_g, g, k_m, m, strict=True)], m, s
-        return [kg * gi for kg, gi in zip(k_g, g, strict=True)], m, s
-    # One loop over every number, the moment rule written out: a multiplication by a
-    # weight of 1.0 is exact, so without `s_weight` the weights are ones.
-    weights = [1.0] * len(g) if s_weight is None else s_weight
-    step, new_m, new_s = [], [], []
-    for gi, mi, si, kg, km, ri, ei, am, a_s_i, w in zip(
-        g, m, s, k_g, k_m, r, e, a_m, a_s, weights, strict=True
-    ):
-        if uses_m:
-            mi = am * mi + gi
-            numerator = kg * gi + km * mi
-        else:
-            numerator = kg * gi
-        gi = w * gi
-        si = a_s_i * si + gi * gi
-        denominator = ri * sqrt(si) + ei
-        new_m.append(mi)
-        new_s.append(si)
-        if denominator == 0.0:
-            if guard_zero:
-                denominator = inf
-            else:  # numpy's x / 0: inf with the signs' product, NaN for 0 / 0 or NaN / 0
-                zero = numerator == 0.0 or numerator != numerator
-                sign = copysign(1.0, denominator)
-                step.append(nan if zero else copysign(inf, numerator) * sign)
-                continue
-        step.append(numerator / denominator)
-    return step, new_m, new_s
 
 
 def step_factors(moments: Moments, lr: Any, t: Any) -> tuple[Any, Any, Any]:
