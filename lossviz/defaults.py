@@ -27,7 +27,7 @@ import numpy as np
 
 from lossviz.curvature import stability_limit
 from lossviz.engine import descend
-from lossviz.optimizers.base import optimizer
+from lossviz.optimizers.base import Optimizer, optimizer
 from lossviz.surfaces.base import Surface
 
 _FIRST_ORDER = {"gd", "momentum", "nesterov"}
@@ -61,6 +61,38 @@ def round_rate(lr: float) -> float:
     return float(f"{nice * 10**exponent:.1g}")  # through text, so 5e-06 stays 5e-06
 
 
+CHECK_STEPS = 300
+"""Steps of the run from the surface's start that a default rate must survive."""
+
+_PIECES = (10, 20, 40, 80, 150)  # CHECK_STEPS in all
+
+
+def _diverges(surface: Surface, opt: Optimizer, stateless: bool) -> bool:
+    """Whether ``opt``'s run of `CHECK_STEPS` steps from the surface's start diverges.
+
+    A ``stateless`` optimizer with a constant rate (newton here) is run in pieces of
+    growing length, each from where the last one stopped: it keeps nothing between
+    steps, so the pieces are the one run, point for point. Once it comes back to a
+    point it has been at, bit for bit (a fixed point, or a cycle of a few points at the
+    last digit), it goes round the same points for ever, none of which diverged: the
+    check stops there. Newton's method gets there within a few dozen steps wherever it
+    converges (not where it crawls towards a flat stationary point, as on
+    monkey_saddle), so its check costs a fraction of the whole run.
+    """
+    if not stateless:
+        return bool(descend(surface, opt, steps=CHECK_STEPS).diverged[0])
+    start = surface.start
+    for steps in _PIECES:
+        path = descend(surface, opt, start=start, steps=steps)
+        if path.diverged[0]:
+            return True
+        path = path.path[0]  # (steps + 1, 2), finite
+        start = path[-1]
+        if (path[:-1] == start).all(axis=1).any():
+            return False  # back at an earlier point: it goes round for ever
+    return False
+
+
 def default_hyperparameters(surface: Surface, name: str) -> dict[str, Any]:
     """Hyperparameters for optimizer ``name`` on ``surface`` (a dict for `lossviz.optimizer`).
 
@@ -80,7 +112,7 @@ def default_hyperparameters(surface: Surface, name: str) -> dict[str, Any]:
             hyper = {} if name == "gd" else {"beta": 0.9}
             lr = round_rate(1.0 / curvature(surface))
         for _ in range(20):
-            if not descend(surface, optimizer(name, lr=lr, **hyper), steps=300).diverged[0]:
+            if not _diverges(surface, optimizer(name, lr=lr, **hyper), name == "newton"):
                 break
             lr = round_rate(lr / 2.5)
         return {"lr": lr, **hyper}
