@@ -75,18 +75,19 @@ def _diverges(surface: Surface, opt: Optimizer, stateless: bool) -> bool:
     steps, so the pieces are the one run, point for point. Once it comes back to a
     point it has been at, bit for bit (a fixed point, or a cycle of a few points at the
     last digit), it goes round the same points for ever, none of which diverged: the
-    check stops there. Newton's method gets there within a few dozen steps wherever it
-    converges (not where it crawls towards a flat stationary point, as on
-    monkey_saddle), so its check costs a fraction of the whole run.
+    check stops there. Newton's method gets there within 5 to 110 steps on the built-in
+    surfaces where it converges (not where it crawls across a plateau or towards a flat
+    stationary point: plateau_ridge, monkey_saddle), so its check costs a fraction of
+    the whole run.
     """
     if not stateless:
         return bool(descend(surface, opt, steps=CHECK_STEPS).diverged[0])
     start = surface.start
     for steps in _PIECES:
-        path = descend(surface, opt, start=start, steps=steps)
-        if path.diverged[0]:
+        run = descend(surface, opt, start=start, steps=steps)
+        if run.diverged[0]:
             return True
-        path = path.path[0]  # (steps + 1, 2), finite
+        path = run.path[0]  # (steps + 1, 2), finite
         start = path[-1]
         if (path[:-1] == start).all(axis=1).any():
             return False  # back at an earlier point: it goes round for ever
