@@ -45,7 +45,7 @@ class StepLayer(Layer):
         self._note = ""
         self._ax = None
         # The artists of each set of run colours, kept while hidden: a tag added back
-        # finds its markers and arrows made (three quivers and a scatter: several ms).
+        # finds its markers made, and any arrows it showed (a quiver costs a few ms).
         self._kept = KeptArtists(size=4, artists_of=lambda step: [*step.artists, *step.static])
 
     def build(self, ax, frame: Frame) -> None:
