@@ -7,7 +7,10 @@ Prints median and 95th percentile, for every built-in surface and model, of:
    and the floor under 2: 300 x (the gradient at the 4 points + the Hessian at 1), the
    surface's own calls that `descend` cannot avoid, with no optimizer arithmetic at all;
 4. `default_hyperparameters(surface, "newton")`, which runs Newton's method until a rate
-   does not diverge (goal < 20 ms).
+   does not diverge (goal < 20 ms);
+5. newton alone x 500 steps at its default rate, as a lesson on Newton's method runs it
+   (no goal), and beside it the same with the engine never looking whether the run has
+   settled (``engine.SETTLED_EVERY`` out of reach): what filling in a settled path saves.
 First, for reference, 2 on Rosenbrock with autograd's Hessian, as before the hand Hessians.
 
 Run: .venv/bin/python benchmarks/bench_newton.py
@@ -24,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from _timing import measure, report  # noqa: E402
 
 import lossviz  # noqa: E402
-from lossviz import Surface, descend  # noqa: E402
+from lossviz import Surface, descend, engine  # noqa: E402
 from lossviz.defaults import default_hyperparameters  # noqa: E402
 
 FIRST_ORDER = ["gd", "momentum", "adam"]
@@ -86,6 +89,20 @@ def main() -> None:
             measure(lambda s=surface: default_hyperparameters(s, "newton"), 20),
             goal_ms=20,
         )
+        alone = optimizers(surface, ["newton"])
+        report(
+            f"{name}: newton alone x 500 steps",
+            measure(lambda s=surface, o=alone: descend(s, o, steps=500), 20),
+        )
+        every = engine.SETTLED_EVERY
+        engine.SETTLED_EVERY = 10**9
+        try:
+            report(
+                "    the same, stepped to the end",
+                measure(lambda s=surface, o=alone: descend(s, o, steps=500), 20),
+            )
+        finally:
+            engine.SETTLED_EVERY = every
 
 
 if __name__ == "__main__":

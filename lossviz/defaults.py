@@ -89,7 +89,7 @@ def _diverges(surface: Surface, opt: Optimizer, stateless: bool) -> bool:
             return True
         path = run.path[0]  # (steps + 1, 2), finite
         start = path[-1]
-        if (path[:-1] == start).all(axis=1).any():
+        if (path[:-1].view(np.int64) == start.view(np.int64)).all(axis=1).any():
             return False  # back at an earlier point: it goes round for ever
     return False
 

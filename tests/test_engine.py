@@ -571,3 +571,47 @@ def test_a_tail_run_where_every_run_diverges_stops_as_before_with_one_pass(monke
     ends = descend(s, gd(1e4), start=starts, steps=200, tail=10)
     assert ends.diverged.all() and len(calls) < 200
     assert_runs_equal(ends, descend(without_one_pass(s), gd(1e4), start=starts, steps=200, tail=10))
+
+
+def test_a_batch_that_settles_stops_stepping_and_its_path_is_the_whole_one(monkeypatch):
+    # gd and newton keep no state: once a step leaves every run where it was, bit for bit,
+    # the engine fills in the rest. The paths and losses equal those stepped to the end,
+    # bit for bit, on every surface; and on most, far fewer gradients are taken.
+    fewer = 0
+    for name in lossviz.surface_names():
+        s = lossviz.surface(name)
+        gradient = s._gradient
+        for opts in ([newton(1.0)], [newton(0.5), gd(1e-3)], [gd(0.01)]):
+            calls = []
+            monkeypatch.setattr(
+                s, "_gradient", lambda p, calls=calls, g=gradient: (calls.append(1), g(p))[1]
+            )
+            short = descend(s, opts, steps=500, trace=True)
+            taken = len(calls)
+            monkeypatch.setattr(engine, "SETTLED_EVERY", 10**9)  # never looks
+            whole = descend(s, opts, steps=500, trace=True)
+            monkeypatch.setattr(engine, "SETTLED_EVERY", 8)
+            for field in ("path", "loss", "grad", "update", "velocity", "effective_lr", "lr"):
+                a, b = getattr(short, field), getattr(whole, field)
+                np.testing.assert_array_equal(a.view(np.int64), b.view(np.int64), field)
+            np.testing.assert_array_equal(short.diverged_step, whole.diverged_step)
+            fewer += taken < 250
+        monkeypatch.setattr(s, "_gradient", gradient)
+    assert fewer >= 17  # newton alone settles within half the steps on most surfaces
+
+
+def test_only_stateless_runs_at_a_constant_rate_settle():
+    def settles(opts, noise=0.0, steps=500):
+        factors = engine._FusedFactors(opts, [o.name for o in opts], 1, steps)
+        return engine._settles(None, noise, None, [], factors, None)
+
+    assert settles([gd(0.1)])
+    assert not settles([momentum(0.1)])  # a velocity: not a function of the position alone
+    assert not settles([adam(0.1)])
+    assert not settles([gd(0.1), adagrad(0.1)])
+    assert not settles([gd(0.1)], noise=0.1)
+    assert not settles([gd(lambda t: 0.1 * (t >= 50))])  # a rate that changes
+    # Held still for 50 steps by a zero rate, then moving: it must not be taken as settled.
+    s = lossviz.surface("quadratic")
+    run = descend(s, gd(lambda t: 0.0 if t < 50 else 0.1), start=(1.0, 1.0), steps=200)
+    assert (run.path[0, 49] == run.path[0, 0]).all() and (run.path[0, -1] != [1.0, 1.0]).all()
