@@ -5,7 +5,8 @@ Prints median and 95th percentile, for every built-in surface and model, of:
 2. the same plus newton, each optimizer with its `default_hyperparameters` (goal < 5 ms);
 3. 300 calls of the hand Hessian at one point, the Hessians newton asks for in 2 (no goal),
    and the floor under 2: 300 x (the gradient at the 4 points + the Hessian at 1), the
-   surface's own calls that `descend` cannot avoid, with no optimizer arithmetic at all;
+   surface's own calls with no optimizer arithmetic at all (`descend` takes fewer
+   Hessians where the Newton run settles, bit for bit, and reuses its last step);
 4. `default_hyperparameters(surface, "newton")`, which runs Newton's method until a rate
    does not diverge (goal < 20 ms);
 5. newton alone x 500 steps at its default rate, as a lesson on Newton's method runs it

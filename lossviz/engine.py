@@ -450,6 +450,11 @@ def _descend(
     value = None
     if both is not None and tail is None:
         losses = np.empty((steps + 1, runs))  # time-major, like path
+    # Newton runs at a constant rate, without noise or mini-batches, whose step leaves
+    # them where they are, bit for bit, take that same step at every later step: no
+    # Hessian is taken after that (checked every `SETTLED_EVERY` steps).
+    newton_settles = bool(newtons) and _newton_settles(noise, batch_size, newton_scale)
+    newton_fixed = None
     settles = both is None and _settles(
         tail, noise, batch_size, others, factors if fused else None,
         newton_scale if newtons else None,
@@ -483,10 +488,19 @@ def _descend(
                     step[:n_fused], m, s_ = moment_step(
                         g[:n_fused], m, s_, k_g[t], k_m[t], r[t], *constants
                     )
-                if newtons:
-                    step[newton_rows] = newton_step(
+                if newton_fixed is not None:
+                    step[newton_rows] = newton_fixed
+                elif newtons:
+                    newton_move = newton_step(
                         g[newton_rows], hessian(p[newton_rows]), newton_scale[t], newton_damping
                     )
+                    step[newton_rows] = newton_move
+                    if newton_settles and t % SETTLED_EVERY == 0 and t > 0:
+                        here = p[newton_rows]
+                        if _same_bits(here + newton_move, here):
+                            # Every Newton run stays where it is, bit for bit: each later
+                            # step is this one (the same point, gradient, Hessian and rate).
+                            newton_fixed = newton_move
                 for j, i in enumerate(others):
                     rows = slice(first_other + j * k, first_other + (j + 1) * k)
                     extra = {"hessian": hessian(p[rows])} if opts[i].needs_hessian else {}
@@ -609,6 +623,14 @@ def _settles(
         if not all((a == a[:1]).all() for a in tables):
             return False  # a schedule
     return newton_scale is None or bool((newton_scale == newton_scale[:1]).all())
+
+
+def _newton_settles(noise: float, batch_size: int | None, newton_scale: np.ndarray) -> bool:
+    """Whether a Newton step is one fixed function of its run's position alone: no noise,
+    the full batch and the same rate at every step (``newton_scale``, (steps, runs))."""
+    if noise or batch_size is not None:
+        return False
+    return bool((newton_scale == newton_scale[:1]).all())
 
 
 def _step_sizes(

@@ -600,6 +600,53 @@ def test_a_batch_that_settles_stops_stepping_and_its_path_is_the_whole_one(monke
     assert fewer >= 17  # newton alone settles within half the steps on most surfaces
 
 
+def test_settled_newton_runs_in_a_mixed_batch_stop_taking_hessians(monkeypatch):
+    # Once every Newton run's step leaves it where it was, bit for bit, the engine reuses
+    # that step instead of taking the Hessian again; the gd, momentum and adam runs beside
+    # it go on. Paths, losses and the trace equal those of Hessians taken at every step,
+    # bit for bit, on every surface, as whole paths and as tails; on most surfaces far
+    # fewer Hessians are taken.
+    fewer = 0
+    for name in lossviz.surface_names():
+        s = lossviz.surface(name)
+        hessian = s._hessian
+        opts = [gd(1e-3), momentum(1e-3, beta=0.9), adam(0.01), newton(1.0, damping=1e-6)]
+        starts = np.array([s.start, np.mean(s.bounds, axis=1)])
+        calls = []
+        monkeypatch.setattr(
+            s, "_hessian", lambda p, calls=calls, h=hessian: (calls.append(len(p)), h(p))[1]
+        )
+        short = descend(s, opts, start=starts, steps=300, trace=True)
+        short_tail = descend(s, opts, start=starts, steps=300, tail=20)
+        taken = len(calls)
+        monkeypatch.setattr(engine, "SETTLED_EVERY", 10**9)  # never looks
+        whole = descend(s, opts, start=starts, steps=300, trace=True)
+        whole_tail = descend(s, opts, start=starts, steps=300, tail=20)
+        monkeypatch.setattr(engine, "SETTLED_EVERY", 8)
+        monkeypatch.setattr(s, "_hessian", hessian)
+        for field in ("path", "loss", "grad", "update", "velocity", "effective_lr", "lr"):
+            a, b = getattr(short, field), getattr(whole, field)
+            np.testing.assert_array_equal(a.view(np.int64), b.view(np.int64), f"{name} {field}")
+        np.testing.assert_array_equal(short.diverged_step, whole.diverged_step)
+        assert_runs_equal(short_tail, whole_tail)
+        fewer += taken < 300  # two descends: 600 Hessians when none settles
+    assert fewer >= 8
+
+
+def test_newton_runs_settle_only_at_a_constant_rate_without_noise():
+    scale = -np.ones((300, 2))
+    assert engine._newton_settles(0.0, None, scale)
+    assert not engine._newton_settles(0.1, None, scale)
+    assert not engine._newton_settles(0.0, 10, scale)
+    scale[150:] = -0.5  # a schedule
+    assert not engine._newton_settles(0.0, None, scale)
+    # A rate that holds the run still for 50 steps and then moves it: not taken as settled.
+    s = lossviz.surface("quadratic")
+    opts = [gd(0.01), newton(lambda t: 0.0 if t < 50 else 1.0)]
+    run = descend(s, opts, start=(1.0, 1.0), steps=100)
+    assert (run.path[1, 49] == run.path[1, 0]).all() and (run.path[1, -1] != [1.0, 1.0]).all()
+
+
 def test_only_stateless_runs_at_a_constant_rate_settle():
     def settles(opts, noise=0.0, steps=500):
         factors = engine._FusedFactors(opts, [o.name for o in opts], 1, steps)
