@@ -4,9 +4,10 @@ Prints, per surface:
 1. one gradient call on 4 points (the engine's batch for four optimizers from one start,
    every step of a live frame), 1,000 points and 40,000 points (a 200 x 200 grid of starts):
    median and 95th percentile over repeated timeit samples, in us. ``surface`` is what the
-   engine calls (``s._gradient``); where a module keeps a faster form beside its plain
-   formula (``gradient_formula``, ``hessian_formula``), both forms are timed too, and the
-   surface switches between them by batch size;
+   engine calls (``s._gradient``); where a derivative is written as terms of the
+   coordinates (``gradient_by_terms``), both ways of computing them are timed too: on each
+   point's Python floats (what the surface does up to ``FEW_POINTS`` points) and on whole
+   arrays (beyond);
 2. ``descend(s, ["gd", "momentum", "nesterov", "adam"], steps=500)``, the compute part of
    one live Explorer frame (median of 20 runs, in ms; the widget's frame budget is 20 ms);
 3. for the model surfaces, one mini-batch gradient ``s.stochastic_grad(p, 10, rng)`` on
@@ -30,33 +31,30 @@ from _timing import measure  # noqa: E402
 import lossviz  # noqa: E402
 from lossviz import descend  # noqa: E402
 from lossviz.surfaces import beale, goldstein_price, six_hump_camel, surface_names  # noqa: E402
+from lossviz.surfaces.base import FEW_POINTS, _terms_on_floats  # noqa: E402
 
 OPTIMIZERS = ["gd", "momentum", "nesterov", "adam"]
 SIZES = (4, 1000, 40_000)
 SAMPLES = 21
-# The two forms of each derivative that has two: (surface, derivative) -> {form: function}.
-FORMS: dict[tuple[str, str], dict[str, Callable[[np.ndarray], np.ndarray]]] = {
-    ("beale", "gradient"): {
-        "matrix": beale._gradient_by_matrix,
-        "formula": beale.gradient_formula,
-    },
-    ("beale", "hessian"): {
-        "matrix": beale._hessian_by_matrix,
-        "formula": beale.hessian_formula,
-    },
-    ("six_hump_camel", "gradient"): {
-        "matrix": six_hump_camel._gradient_by_matrix,
-        "formula": six_hump_camel.gradient_formula,
-    },
-    ("goldstein_price", "gradient"): {
-        "columns": goldstein_price._gradient_by_columns,
-        "formula": goldstein_price.gradient_formula,
-    },
-    ("goldstein_price", "hessian"): {
-        "columns": goldstein_price._hessian_by_columns,
-        "formula": goldstein_price.hessian_formula,
-    },
+# Derivatives written as terms of the coordinates (`gradient_by_terms`, `hessian_by_terms`),
+# which the surface computes on Python floats up to `FEW_POINTS` points and on whole arrays
+# beyond: (surface, derivative) -> terms(x, y). Both ways are timed at every size.
+TERMS: dict[tuple[str, str], Callable] = {
+    ("beale", "gradient"): beale._gradient_terms,
+    ("beale", "hessian"): beale._hessian_terms,
+    ("six_hump_camel", "gradient"): six_hump_camel._gradient_terms,
+    ("six_hump_camel", "hessian"): six_hump_camel._hessian_terms,
+    ("goldstein_price", "gradient"): goldstein_price._gradient_terms,
+    ("goldstein_price", "hessian"): goldstein_price._hessian_terms,
 }
+
+
+def forms(terms: Callable) -> dict[str, Callable[[np.ndarray], object]]:
+    """The two ways a surface computes ``terms``: on each point's floats, on whole arrays."""
+    return {
+        "floats": lambda p: _terms_on_floats(terms, p),
+        "arrays": lambda p: terms(p[..., 0], p[..., 1]),
+    }
 
 
 def points(s, n: int) -> np.ndarray:
@@ -96,18 +94,19 @@ def minibatch_microseconds(stochastic_grad, s, calls: int, repeats: int = 9) -> 
 def main() -> None:
     with_descend = "--no-descend" not in sys.argv
     print(f"lossviz {lossviz.__version__}, numpy {np.__version__}")
+    print(f"derivatives by terms: on Python floats up to {FEW_POINTS} points, else on arrays")
     header = "  ".join(f"{f'{n:,} points':>10} {'(p95)':>9}" for n in SIZES)
     print(f"{'gradient, in us (median, p95)':<34}  {header}")
     for name in surface_names():
         s = lossviz.surface(name)
         print(timing_row(name, s._gradient, s), flush=True)
-        for (surface_name, derivative), forms in FORMS.items():
+        for (surface_name, derivative), terms in TERMS.items():
             if surface_name != name:
                 continue
             if derivative == "hessian":
                 print(timing_row("  hessian (surface)", s._hessian, s), flush=True)
-            for form, fn in forms.items():
-                print(timing_row(f"  {derivative} by {form}", fn, s), flush=True)
+            for form, fn in forms(terms).items():
+                print(timing_row(f"  {derivative} on {form}", fn, s), flush=True)
     if with_descend:
         print(f"\n{'surface':<20} {'descend x 500':>15}")
         for name in surface_names():

@@ -277,9 +277,8 @@ SYMMETRIC = [
     ("quadratic", dict(condition=30.0, angle=25.0)),
     ("rastrigin", dict(amplitude=4.0)),
     ("ackley", {}),
+    ("six_hump_camel", {}),
 ]
-# Six-hump camel is symmetric too, but not bit for bit: on a few points its gradient is
-# a matrix product of powers, and numpy's vectorised power rounds (-x)^3 and x^3 apart.
 
 
 def not_symmetric(s):

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 import lossviz
 from lossviz.engine import FAR
 from lossviz.surfaces import Surface, beale, goldstein_price, six_hump_camel, surface, surface_names
+from lossviz.surfaces import base as surfaces_base
 from lossviz.surfaces._minima import polish_minima
 
 ANALYTIC = [
@@ -777,34 +778,27 @@ def test_a_hand_derivative_must_be_a_function(what):
         Surface("bowl", lambda x, y: x**2 + y**2, ((-1.0, 1.0), (-1.0, 1.0)), **{what: np.eye(2)})
 
 
-# -- plain formulas beside fast forms -------------------------------------------------------------
-# Where a module keeps a faster form of a derivative for a few points at a time, its plain
-# formula (the code a student reads) sits beside it: both must give autograd's numbers, on
-# points inside the bounds and far outside them (where optimizers overshoot), in every shape.
-TWO_FORMS = {  # "surface derivative": (the formula, the fast form)
-    "beale gradient": (beale.gradient_formula, beale._gradient_by_matrix),
-    "beale hessian": (beale.hessian_formula, beale._hessian_by_matrix),
-    "six_hump_camel gradient": (
-        six_hump_camel.gradient_formula,
-        six_hump_camel._gradient_by_matrix,
-    ),
-    "goldstein_price gradient": (
-        goldstein_price.gradient_formula,
-        goldstein_price._gradient_by_columns,
-    ),
-    "goldstein_price hessian": (
-        goldstein_price.hessian_formula,
-        goldstein_price._hessian_by_columns,
-    ),
+# -- derivatives written once, computed on floats or arrays ------------------------------------
+# Where a surface's derivative is written as terms of the coordinates (`gradient_by_terms`,
+# `hessian_by_terms`), a few points are computed on Python floats and many on arrays: both
+# must give autograd's numbers, on points inside the bounds and far outside them (where
+# optimizers overshoot), in every shape, and the same bits as each other.
+TERMS = {  # "surface derivative": terms(x, y)
+    "beale gradient": beale._gradient_terms,
+    "beale hessian": beale._hessian_terms,
+    "six_hump_camel gradient": six_hump_camel._gradient_terms,
+    "six_hump_camel hessian": six_hump_camel._hessian_terms,
+    "goldstein_price gradient": goldstein_price._gradient_terms,
+    "goldstein_price hessian": goldstein_price._hessian_terms,
 }
 
 
-@pytest.mark.parametrize("case", TWO_FORMS, ids=str)
-@pytest.mark.parametrize("shape", [(2,), (9, 2), (3, 4, 2), (30, 40, 2)])
+@pytest.mark.parametrize("case", TERMS, ids=str)
+@pytest.mark.parametrize("shape", [(2,), (5, 2), (3, 4, 2), (30, 40, 2)])
 @pytest.mark.parametrize("reach", [0.0, FAR])
-def test_formula_and_fast_form_are_autograd(case, shape, reach):
+def test_derivatives_by_terms_are_autograd_on_floats_and_arrays_alike(case, shape, reach):
     name, derivative = case.split()
-    formula, fast = TWO_FORMS[case]
+    terms = TERMS[case]
     s = surface(name)
     p = scaled(s, np.random.default_rng(7).uniform(size=shape), reach=reach)
     if derivative == "gradient":
@@ -812,17 +806,30 @@ def test_formula_and_fast_form_are_autograd(case, shape, reach):
     else:
         reference, by_surface = s.autograd_hessian(p), s.hessian(p)
     atol = 1e-12 * (1.0 + np.abs(reference).max())
-    # The surface's own derivative switches between the two forms by batch size.
-    for computed in (formula(p), fast(p), by_surface):
-        assert computed.shape == reference.shape
-        np.testing.assert_allclose(computed, reference, rtol=1e-10, atol=atol)
+    assert by_surface.shape == reference.shape
+    np.testing.assert_allclose(by_surface, reference, rtol=1e-10, atol=atol)
+    on_floats = surfaces_base._terms_on_floats(terms, p)
+    on_arrays = np.broadcast_arrays(*terms(p[..., 0], p[..., 1]))
+    on_arrays = np.stack([a.reshape(-1) for a in on_arrays], axis=-1)
+    np.testing.assert_array_equal(on_floats.view(np.int64), on_arrays.view(np.int64))
 
 
-@pytest.mark.parametrize("case", TWO_FORMS, ids=str)
-def test_formula_and_fast_form_agree_to_rounding(case):
-    formula, fast = TWO_FORMS[case]
-    s = surface(case.split()[0])
-    p = points_of_shape(s, (50, 60, 2), seed=8)
-    np.testing.assert_allclose(
-        fast(p), formula(p), rtol=1e-12, atol=1e-12 * np.abs(formula(p)).max()
+def test_derivatives_by_terms_switch_to_arrays_past_a_few_points(monkeypatch):
+    calls = []
+
+    def terms(x, y):
+        calls.append(type(x))
+        return 2.0 * x, 4.0 * y
+
+    few = surfaces_base.FEW_POINTS
+    surfaces_base.gradient_by_terms(terms, np.ones((few, 2)))
+    assert set(calls) == {float}
+    calls.clear()
+    surfaces_base.gradient_by_terms(terms, np.ones((few + 1, 2)))
+    assert calls == [np.ndarray]
+    assert surfaces_base.gradient_by_terms(terms, np.ones((0, 2))).shape == (0, 2)
+    assert surfaces_base.hessian_by_terms(lambda x, y: (x, 1.0, y), np.ones((0, 2))).shape == (
+        0,
+        2,
+        2,
     )

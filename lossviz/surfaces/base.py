@@ -130,6 +130,60 @@ def hessian_from_entries(p: np.ndarray, xx: Any, xy: Any, yy: Any) -> np.ndarray
     return out
 
 
+Terms = Callable[[Any, Any], tuple[Any, ...]]
+"""``terms(x, y) -> (t_1, ..., t_k)``: a derivative's entries, written with ``+``, ``-``
+and ``*`` only, so that it runs alike on Python floats and on numpy arrays of coordinates."""
+
+FEW_POINTS = 16
+"""`gradient_by_terms` and `hessian_by_terms` compute on Python floats up to this many
+points: on so few, each numpy call's overhead (about a microsecond) costs more than the
+arithmetic of a whole point in floats."""
+
+
+def _terms_on_floats(terms: Terms, p: np.ndarray) -> np.ndarray:
+    """``terms`` at each point of ``p`` (..., 2) on Python floats, shape (n, k) for n points."""
+    return np.array([terms(x, y) for x, y in p.reshape(-1, 2).tolist()], dtype=np.float64)
+
+
+def gradient_by_terms(terms: Terms, p: np.ndarray) -> np.ndarray:
+    """The gradient ``(dL/dx, dL/dy) = terms(x, y)`` at points ``p`` (..., 2), shape (..., 2).
+
+    Up to `FEW_POINTS` points ``terms`` runs on each point's coordinates as Python floats,
+    beyond that on whole coordinate arrays. Both do the same IEEE operations in the same
+    order, so a point gets the same bits alone or in any batch (``+``, ``-`` and ``*``
+    round alike in Python and numpy; ``**`` and functions like ``exp`` may not, and
+    division by zero raises on floats, so ``terms`` uses neither).
+
+    Examples
+    --------
+    >>> def bowl(x, y):
+    ...     return 2.0 * x, 4.0 * y
+    >>> gradient_by_terms(bowl, np.array([[1.0, 1.0], [0.5, 0.0]])).tolist()
+    [[2.0, 4.0], [1.0, 0.0]]
+    """
+    p = np.asarray(p, dtype=np.float64)
+    if 0 < p.size <= 2 * FEW_POINTS:
+        return _terms_on_floats(terms, p).reshape(p.shape)
+    dx, dy = terms(p[..., 0], p[..., 1])
+    out = np.empty(p.shape)
+    out[..., 0] = dx
+    out[..., 1] = dy
+    return out
+
+
+def hessian_by_terms(terms: Terms, p: np.ndarray) -> np.ndarray:
+    """The Hessian ``[[xx, xy], [xy, yy]]`` with ``(xx, xy, yy) = terms(x, y)``, shape (..., 2, 2).
+
+    As `gradient_by_terms`: Python floats up to `FEW_POINTS` points, else whole arrays,
+    the same bits either way. An entry may be a number (the same at every point).
+    """
+    p = np.asarray(p, dtype=np.float64)
+    if 0 < p.size <= 2 * FEW_POINTS:
+        xx, xy, yy = _terms_on_floats(terms, p).T
+        return np.stack([xx, xy, xy, yy], axis=-1).reshape(*p.shape, 2)
+    return hessian_from_entries(p, *terms(p[..., 0], p[..., 1]))
+
+
 class Surface:
     """A loss surface over two parameters.
 
@@ -487,5 +541,7 @@ __all__ = [
     "check_bounds",
     "hessian_by_autograd",
     "hessian_from_entries",
+    "gradient_by_terms",
+    "hessian_by_terms",
     "anp",
 ]

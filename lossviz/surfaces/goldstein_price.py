@@ -7,7 +7,7 @@ from functools import cache
 import numpy as np
 
 from lossviz.surfaces._minima import polish_minima
-from lossviz.surfaces.base import Surface, hessian_from_entries, register
+from lossviz.surfaces.base import Surface, gradient_by_terms, hessian_by_terms, register
 
 # Published minima (loss 3, 30, 84, 840), global first; polished at build time.
 _PUBLISHED_MINIMA = [(0.0, -1.0), (-0.6, -0.4), (1.8, 0.2), (1.2, 0.8)]
@@ -22,6 +22,29 @@ def _loss(x, y):
     return first * second
 
 
+def _factors(x, y):
+    """``s, d, A(s), A'(s), B(d), B'(d)`` (see `gradient_formula`)."""
+    s, d = x + y + 1.0, 2.0 * x - 3.0 * y
+    a = 1.0 + s * s * (3.0 * s * s - 20.0 * s + 36.0)  # A(s)
+    da = 12.0 * s * (s - 2.0) * (s - 3.0)  # A'(s)
+    b = 30.0 + d * d * (3.0 * d * d - 16.0 * d + 18.0)  # B(d)
+    db = 12.0 * d * (d - 1.0) * (d - 3.0)  # B'(d)
+    return s, d, a, da, b, db
+
+
+def _gradient_terms(x, y):
+    _, _, a, da, b, db = _factors(x, y)
+    return da * b + 2.0 * a * db, da * b - 3.0 * a * db
+
+
+def _hessian_terms(x, y):
+    s, d, a, da, b, db = _factors(x, y)
+    dda = 12.0 * (3.0 * s * s - 10.0 * s + 6.0)  # A''(s)
+    ddb = 12.0 * (3.0 * d * d - 8.0 * d + 3.0)  # B''(d)
+    ss, sd, dd = dda * b, da * db, a * ddb
+    return ss + 4.0 * sd + 4.0 * dd, ss - sd - 6.0 * dd, ss - 6.0 * sd + 9.0 * dd
+
+
 def gradient_formula(p: np.ndarray) -> np.ndarray:
     """The gradient as derived by hand, at points (..., 2); shape (..., 2).
 
@@ -32,21 +55,15 @@ def gradient_formula(p: np.ndarray) -> np.ndarray:
         A(s) = 1 + s^2 (3 s^2 - 20 s + 36),    A'(s) = 12 s (s - 2) (s - 3)
         B(d) = 30 + d^2 (3 d^2 - 16 d + 18),   B'(d) = 12 d (d - 1) (d - 3)
 
-    This is the surface's gradient for more than a few points at a time; for a few (the
-    live widget's case) `_gradient_by_columns` is faster.
+    On a few points (the live widget's case) the same arithmetic runs on Python floats
+    (`lossviz.surfaces.base.gradient_by_terms`): the same bits, fewer numpy calls.
 
     Examples
     --------
     >>> gradient_formula(np.array([[0.0, -1.0], [0.0, 0.0]])).tolist()
     [[0.0, 0.0], [720.0, 720.0]]
     """
-    x, y = p[..., 0], p[..., 1]
-    s, d = x + y + 1.0, 2.0 * x - 3.0 * y
-    a = 1.0 + s * s * (3.0 * s * s - 20.0 * s + 36.0)  # A(s)
-    da = 12.0 * s * (s - 2.0) * (s - 3.0)  # A'(s)
-    b = 30.0 + d * d * (3.0 * d * d - 16.0 * d + 18.0)  # B(d)
-    db = 12.0 * d * (d - 1.0) * (d - 3.0)  # B'(d)
-    return np.stack([da * b + 2.0 * a * db, da * b - 3.0 * a * db], axis=-1)
+    return gradient_by_terms(_gradient_terms, p)
 
 
 def hessian_formula(p: np.ndarray) -> np.ndarray:
@@ -58,72 +75,16 @@ def hessian_formula(p: np.ndarray) -> np.ndarray:
         A''(s) = 12 (3 s^2 - 10 s + 6),   B''(d) = 12 (3 d^2 - 8 d + 3)
 
     The middle matrix is ``gs gd^T + gd gs^T`` for ``gs = (1, 1)``, ``gd = (2, -3)``.
+    As `gradient_formula`, on Python floats for a few points.
     """
-    x, y = p[..., 0], p[..., 1]
-    s, d = x + y + 1.0, 2.0 * x - 3.0 * y
-    a = 1.0 + s * s * (3.0 * s * s - 20.0 * s + 36.0)  # A(s)
-    da = 12.0 * s * (s - 2.0) * (s - 3.0)  # A'(s)
-    dda = 12.0 * (3.0 * s * s - 10.0 * s + 6.0)  # A''(s)
-    b = 30.0 + d * d * (3.0 * d * d - 16.0 * d + 18.0)  # B(d)
-    db = 12.0 * d * (d - 1.0) * (d - 3.0)  # B'(d)
-    ddb = 12.0 * (3.0 * d * d - 8.0 * d + 3.0)  # B''(d)
-    ss, sd, dd = dda * b, da * db, a * ddb
-    return hessian_from_entries(
-        p, ss + 4.0 * sd + 4.0 * dd, ss - sd - 6.0 * dd, ss - 6.0 * sd + 9.0 * dd
-    )
-
-
-# -- the fast path for a few points -------------------------------------------------------------
-# On a few points each numpy call costs about the same whatever it computes, so fewer calls win:
-# the same polynomials, computed on both columns u = (s, d) at once:
-#   (A, B) = u^2 ((3 u + c1) u + c2) + c0,   (A', B') = 12 u (u - r1) (u - r2),
-#   (A'', B'') = 12 ((3 u + k1) u + k0).
-# On many points the formulas above are faster: up to _FEW points the column form wins,
-# beyond it the formulas (benchmarks/bench_gradients.py).
-_FEW = 64
-_TO_S_D = np.array([[1.0, 2.0], [1.0, -3.0]])  # (s, d) = p @ _TO_S_D + (1, 0)
-_S_D_OFFSET = np.array([1.0, 0.0])
-_C1, _C2, _C0 = np.array([-20.0, -16.0]), np.array([36.0, 18.0]), np.array([1.0, 30.0])
-_R1, _R2 = np.array([2.0, 1.0]), np.array([3.0, 3.0])
-_K1, _K0 = np.array([-10.0, -8.0]), np.array([6.0, 3.0])
-_CHAIN = np.array([[1.0, 1.0], [2.0, -3.0]])  # rows: grad s and grad d
-
-
-def _gradient_by_columns(p: np.ndarray) -> np.ndarray:
-    """`gradient_formula` as ``(A' B, A B') @ [[1, 1], [2, -3]]``, both factors at once."""
-    u = np.dot(p, _TO_S_D) + _S_D_OFFSET  # (s, d)
-    factors = u * u * ((3.0 * u + _C1) * u + _C2) + _C0  # (A, B)
-    slopes = 12.0 * u * (u - _R1) * (u - _R2)  # (A', B')
-    return np.dot(slopes * factors[..., ::-1], _CHAIN)
-
-
-def _hessian_by_columns(p: np.ndarray) -> np.ndarray:
-    """`hessian_formula` with both factors' polynomials computed at once."""
-    u = np.dot(p, _TO_S_D) + _S_D_OFFSET  # (s, d)
-    factors = u * u * ((3.0 * u + _C1) * u + _C2) + _C0  # (A, B)
-    slopes = 12.0 * u * (u - _R1) * (u - _R2)  # (A', B')
-    bends = 12.0 * ((3.0 * u + _K1) * u + _K0)  # (A'', B'')
-    ss = bends[..., 0] * factors[..., 1]  # A'' B
-    sd = slopes[..., 0] * slopes[..., 1]  # A' B'
-    dd = factors[..., 0] * bends[..., 1]  # A B''
-    return hessian_from_entries(
-        p, ss + 4.0 * sd + 4.0 * dd, ss - sd - 6.0 * dd, ss - 6.0 * sd + 9.0 * dd
-    )
-
-
-def _gradient(p: np.ndarray) -> np.ndarray:
-    """The surface's gradient: by columns on up to `_FEW` points, else `gradient_formula`."""
-    return _gradient_by_columns(p) if p.size <= 2 * _FEW else gradient_formula(p)
-
-
-def _hessian(p: np.ndarray) -> np.ndarray:
-    """The surface's Hessian: by columns on up to `_FEW` points, else `hessian_formula`."""
-    return _hessian_by_columns(p) if p.size <= 2 * _FEW else hessian_formula(p)
+    return hessian_by_terms(_hessian_terms, p)
 
 
 @cache
 def _minima() -> np.ndarray:
-    return polish_minima(_loss, _PUBLISHED_MINIMA, gradient=_gradient, hessian=_hessian)
+    return polish_minima(
+        _loss, _PUBLISHED_MINIMA, gradient=gradient_formula, hessian=hessian_formula
+    )
 
 
 @register("goldstein_price")
@@ -139,8 +100,7 @@ def goldstein_price() -> Surface:
         hess L  = A'' B [[1, 1], [1, 1]] + A' B' [[4, -1], [-1, -6]] + A B'' [[4, -6], [-6, 9]]
 
     where ``A(s) = 1 + s^2 (3 s^2 - 20 s + 36)`` and ``B(d) = 30 + d^2 (3 d^2 - 16 d + 18)``.
-    The code of both derivatives is `gradient_formula` and `hessian_formula` in this module
-    (both factors computed at once are faster on a few points at a time).
+    The code of both derivatives is `gradient_formula` and `hessian_formula` in this module.
 
     Local minima near ``(-0.6, -0.4)`` (30), ``(1.8, 0.2)`` (84) and
     ``(1.2, 0.8)`` (840). The loss spans six orders of magnitude over the
@@ -162,8 +122,8 @@ def goldstein_price() -> Surface:
         ((-2.0, 2.0), (-2.0, 2.0)),
         minima=_minima().copy(),
         start=(-1.5, 1.2),
-        gradient=_gradient,
-        hessian=_hessian,
+        gradient=gradient_formula,
+        hessian=hessian_formula,
         params={},
         finite_in_reach=True,
         description=(
