@@ -11,8 +11,6 @@ from lossviz.surfaces._minima import find_minima
 from lossviz.surfaces.base import Surface, hessian_from_entries, register
 
 _BOUNDS = ((-4.0, 3.5), (-2.0, 2.0))
-# One tanh call for both columns: (2 x, (y - 0.6) / 0.1) = p * _TANH_SCALE - _TANH_SHIFT.
-_TANH_SCALE, _TANH_SHIFT = np.array([2.0, 10.0]), np.array([0.0, 6.0])
 _RIDGE_SPREAD = -0.5 / 0.08**2  # g = exp(_RIDGE_SPREAD (x - 1)^2)
 
 
@@ -28,35 +26,30 @@ def _loss(x, y):
     return 1.2 - cliff * (1.2 - valley) + ridge
 
 
-def _gradient(p: np.ndarray) -> np.ndarray:
+def _arguments(x, y):
+    """The arguments of the derivatives' four functions: ``tanh 2x``, ``tanh((y - 0.6) / 0.1)``,
+    ``e = exp(-((x - 2)^2 + 2 y^2) / 4)`` and ``g = exp(K (x - 1)^2)``."""
+    x2, x1 = x - 2.0, x - 1.0
+    return 2.0 * x, 10.0 * y - 6.0, -0.25 * x2 * x2 - 0.5 * y * y, _RIDGE_SPREAD * x1 * x1
+
+
+def _gradient_terms(x, y, c, t, e, g):
     # With c = tanh 2x, t = tanh((y - 0.6) / 0.1), e = 1 - v and g = exp(-(x - 1)^2 / (2 w^2)),
     # w = 0.08, the loss is 1.2 - (1 + c) (0.2 + e) / 2 + g (1 - t) / 4, so
     #   dL/dx = (c^2 - 1) (0.2 + e) + (1 + c) e (x - 2) / 4 - g (1 - t) (x - 1) / (4 w^2)
     #   dL/dy = (1 + c) e y / 2 - 2.5 g (1 - t^2)
-    x, y = p[..., 0], p[..., 1]
-    tanhs = np.tanh(p * _TANH_SCALE - _TANH_SHIFT)
-    c, t = tanhs[..., 0], tanhs[..., 1]
     x2, x1 = x - 2.0, x - 1.0
-    e = np.exp(-0.25 * x2 * x2 - 0.5 * y * y)
-    g = np.exp(_RIDGE_SPREAD * x1 * x1)
     ce = (1.0 + c) * e
-    out = np.empty_like(p)
     ridge_slope = 0.5 * _RIDGE_SPREAD * g * (1.0 - t) * x1  # d/dx of g (1 - t) / 4
-    out[..., 0] = (c * c - 1.0) * (0.2 + e) + 0.25 * ce * x2 + ridge_slope
-    out[..., 1] = 0.5 * ce * y - 2.5 * g * (1.0 - t * t)
-    return out
+    dx = (c * c - 1.0) * (0.2 + e) + 0.25 * ce * x2 + ridge_slope
+    dy = 0.5 * ce * y - 2.5 * g * (1.0 - t * t)
+    return dx, dy
 
 
-def _hessian(p: np.ndarray) -> np.ndarray:
-    """The second derivatives written out in `plateau_ridge`'s docstring, shape (..., 2, 2)."""
+def _hessian_terms(x, y, c, t, e, g):
     # From dc/dx = 2 (1 - c^2), de/dx = -e (x - 2) / 2, de/dy = -e y, dg/dx = 2 K (x - 1) g
     # and dt/dy = 10 (1 - t^2), with K = _RIDGE_SPREAD.
-    x, y = p[..., 0], p[..., 1]
-    tanhs = np.tanh(p * _TANH_SCALE - _TANH_SHIFT)
-    c, t = tanhs[..., 0], tanhs[..., 1]
     x2, x1 = x - 2.0, x - 1.0
-    e = np.exp(-0.25 * x2 * x2 - 0.5 * y * y)
-    g = np.exp(_RIDGE_SPREAD * x1 * x1)
     cliff, step = 1.0 - c * c, 1.0 - t * t  # the tanh' factors
     ce = (1.0 + c) * e
     xx = (
@@ -67,7 +60,47 @@ def _hessian(p: np.ndarray) -> np.ndarray:
     )
     xy = (cliff * e - 0.25 * ce * x2) * y - 5.0 * _RIDGE_SPREAD * g * step * x1
     yy = 0.5 * ce * (1.0 - y * y) + 50.0 * g * t * step
-    return hessian_from_entries(p, xx, xy, yy)
+    return xx, xy, yy
+
+
+_ON_FLOATS = 8
+"""`_by_terms` computes on Python floats up to this many points (past it the arrays cost less)."""
+
+
+def _by_terms(terms, p: np.ndarray) -> tuple:
+    """``terms(x, y, c, t, e, g)`` at points ``p`` (..., 2): a tuple of arrays of shape (...).
+
+    On up to `_ON_FLOATS` points the arithmetic runs on Python floats, with each function
+    taken once for the whole batch by numpy (numpy's tanh and exp, not math's: the two may
+    differ in the last bit); on more, on whole arrays. The same operations either way, so
+    a point gets the same bits alone or in any batch.
+    """
+    if 0 < p.size <= 2 * _ON_FLOATS:
+        points = p.reshape(-1, 2).tolist()
+        arguments = [_arguments(x, y) for x, y in points]
+        tanhs = np.tanh([a[:2] for a in arguments]).tolist()
+        exps = np.exp([a[2:] for a in arguments]).tolist()
+        rows = [
+            terms(x, y, c, t, e, g)
+            for (x, y), (c, t), (e, g) in zip(points, tanhs, exps, strict=True)
+        ]
+        return tuple(np.array(rows, dtype=np.float64).T.reshape(-1, *p.shape[:-1]))
+    x, y = p[..., 0], p[..., 1]
+    cx, ty, ex, gx = _arguments(x, y)
+    return terms(x, y, np.tanh(cx), np.tanh(ty), np.exp(ex), np.exp(gx))
+
+
+def _gradient(p: np.ndarray) -> np.ndarray:
+    dx, dy = _by_terms(_gradient_terms, p)
+    out = np.empty(p.shape)
+    out[..., 0] = dx
+    out[..., 1] = dy
+    return out
+
+
+def _hessian(p: np.ndarray) -> np.ndarray:
+    """The second derivatives written out in `plateau_ridge`'s docstring, shape (..., 2, 2)."""
+    return hessian_from_entries(p, *_by_terms(_hessian_terms, p))
 
 
 @cache

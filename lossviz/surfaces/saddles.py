@@ -6,7 +6,13 @@ import math
 
 import numpy as np
 
-from lossviz.surfaces.base import Surface, hessian_from_entries, register
+from lossviz.surfaces.base import (
+    Surface,
+    gradient_by_terms,
+    hessian_by_terms,
+    hessian_from_entries,
+    register,
+)
 
 
 @register("saddle")
@@ -101,22 +107,21 @@ def monkey_saddle() -> Surface:
         r2 = x * x + y * y
         return x * (x * x - 3.0 * y * y) + 0.5 * r2 * r2
 
-    def gradient(p: np.ndarray) -> np.ndarray:
-        x, y = p[..., 0], p[..., 1]
+    def gradient_terms(x, y):
         x2, y2 = x * x, y * y
         r2 = x2 + y2
-        out = np.empty_like(p)
-        out[..., 0] = 3.0 * (x2 - y2) + 2.0 * x * r2
-        out[..., 1] = 2.0 * y * (r2 - 3.0 * x)
-        return out
+        return 3.0 * (x2 - y2) + 2.0 * x * r2, 2.0 * y * (r2 - 3.0 * x)
+
+    def hessian_terms(x, y):
+        """``[[6 x + 6 x^2 + 2 y^2, 4 x y - 6 y], [4 x y - 6 y, 2 x^2 + 6 y^2 - 6 x]]``."""
+        x2, y2 = x * x, y * y
+        return 6.0 * x + 6.0 * x2 + 2.0 * y2, (4.0 * x - 6.0) * y, 2.0 * x2 + 6.0 * y2 - 6.0 * x
+
+    def gradient(p: np.ndarray) -> np.ndarray:
+        return gradient_by_terms(gradient_terms, p)
 
     def hessian(p: np.ndarray) -> np.ndarray:
-        """``[[6 x + 6 x^2 + 2 y^2, 4 x y - 6 y], [4 x y - 6 y, 2 x^2 + 6 y^2 - 6 x]]``."""
-        x, y = p[..., 0], p[..., 1]
-        x2, y2 = x * x, y * y
-        return hessian_from_entries(
-            p, 6.0 * x + 6.0 * x2 + 2.0 * y2, (4.0 * x - 6.0) * y, 2.0 * x2 + 6.0 * y2 - 6.0 * x
-        )
+        return hessian_by_terms(hessian_terms, p)
 
     # The minima of r^3 cos(3 phi) + r^4 / 2: cos(3 phi) = -1 and 3 r^2 = -2 r^3 cos(3 phi).
     half = 0.75  # 1.5 cos(60 degrees)
