@@ -77,12 +77,14 @@ def _by_terms(terms, p: np.ndarray) -> tuple:
     """
     if 0 < p.size <= 2 * _ON_FLOATS:
         points = p.reshape(-1, 2).tolist()
-        arguments = [_arguments(x, y) for x, y in points]
-        tanhs = np.tanh([a[:2] for a in arguments]).tolist()
-        exps = np.exp([a[2:] for a in arguments]).tolist()
-        rows = [
-            terms(x, y, c, t, e, g)
-            for (x, y), (c, t), (e, g) in zip(points, tanhs, exps, strict=True)
+        tanh_of, exp_of = [], []
+        for x, y in points:
+            c, t, e, g = _arguments(x, y)
+            tanh_of += (c, t)
+            exp_of += (e, g)
+        tanhs, exps = iter(np.tanh(tanh_of).tolist()), iter(np.exp(exp_of).tolist())
+        rows = [  # arguments are taken left to right: (c, t) then (e, g) of each point
+            terms(x, y, next(tanhs), next(tanhs), next(exps), next(exps)) for x, y in points
         ]
         return tuple(np.array(rows, dtype=np.float64).T.reshape(-1, *p.shape[:-1]))
     x, y = p[..., 0], p[..., 1]
