@@ -10,7 +10,7 @@ import numpy as np
 
 from lossviz._checks import check_number
 from lossviz.surfaces._minima import find_minima
-from lossviz.surfaces.base import Surface, hessian_from_entries, register
+from lossviz.surfaces.base import FEW_POINTS, Surface, hessian_from_entries, register
 
 _BOUNDS = ((-3.0, 3.0), (-3.0, 3.0))
 # Well i sits at _CENTRES[i]; the order is chosen so any first few wells make a good picture.
@@ -178,27 +178,47 @@ def _gradient_for(depths: tuple[float, ...], width: float):
 
 
 def _hessian_for(depths: tuple[float, ...], width: float):
-    centres = np.array(_CENTRES[: len(depths)])  # (k, 2)
     weights = np.array(depths) / width**2  # (k,)
-    scale = -0.5 / width**2
+    wells = [(cx, cy, w) for (cx, cy), w in zip(_CENTRES, weights.tolist(), strict=False)]
+    scale, width2 = -0.5 / width**2, width * width
+
+    def entries(x, y, exps):
+        # The wells' terms added one by one, on floats or arrays alike; ``exps`` yields
+        # exp(-|p - c_i|^2 / (2 width^2)) for each well in turn.
+        xx = yy = 2.0 * _BOWL
+        xy = 0.0
+        for cx, cy, weight in wells:
+            dx, dy = x - cx, y - cy
+            pull = next(exps) * weight
+            bend = pull / width2
+            xx = xx + (pull - bend * dx * dx)
+            xy = xy - bend * dx * dy
+            yy = yy + (pull - bend * dy * dy)
+        return xx, xy, yy
+
+    def exponent(x, y, cx, cy):
+        dx, dy = x - cx, y - cy
+        return (dx * dx + dy * dy) * scale
 
     def hessian(p: np.ndarray) -> np.ndarray:
         """``0.1 I + sum_i pull_i (I - (p - c_i) (p - c_i)^T / width^2)``, shape (..., 2, 2).
 
         ``pull_i = (depth_i / width^2) exp(-|p - c_i|^2 / (2 width^2))``, the weight of
         well ``i`` in the gradient; its own gradient is ``-pull_i (p - c_i) / width^2``.
+        On up to `FEW_POINTS` points on Python floats (every exponential of the batch taken
+        in one numpy call), else on whole arrays: the same operations, the same bits.
         """
-        offsets = p[..., None, :] - centres  # (..., k, 2): p - c_i
-        pulls = weights * np.exp(scale * (offsets * offsets).sum(axis=-1))  # (..., k)
-        level = 2.0 * _BOWL + pulls.sum(axis=-1)
-        ox, oy = offsets[..., 0], offsets[..., 1]
-        bends = pulls / width**2  # (..., k)
-        return hessian_from_entries(
-            p,
-            level - (bends * ox * ox).sum(axis=-1),
-            -(bends * ox * oy).sum(axis=-1),
-            level - (bends * oy * oy).sum(axis=-1),
-        )
+        if 0 < p.size <= 2 * FEW_POINTS:
+            points = p.reshape(-1, 2).tolist()
+            exps = iter(
+                np.exp([exponent(x, y, cx, cy) for x, y in points for cx, cy, _ in wells]).tolist()
+            )
+            rows = [entries(x, y, exps) for x, y in points]
+            xx, xy, yy = np.array(rows, dtype=np.float64).T.reshape(3, *p.shape[:-1])
+            return hessian_from_entries(p, xx, xy, yy)
+        x, y = p[..., 0], p[..., 1]
+        exps = (np.exp(exponent(x, y, cx, cy)) for cx, cy, _ in wells)
+        return hessian_from_entries(p, *entries(x, y, exps))
 
     return hessian
 
