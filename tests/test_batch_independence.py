@@ -16,7 +16,7 @@ import pytest
 
 import lossviz
 from lossviz import descend
-from lossviz.optimizers import adam, gd, momentum, newton
+from lossviz.optimizers import adagrad, adam, gd, momentum, nesterov, newton, rmsprop
 
 VARIANTS = [
     ("rosenbrock", {"a": 2.0, "b": 300.0}),
@@ -84,7 +84,15 @@ def test_each_point_gets_the_same_bits_in_every_batch(name, params):
 def test_a_run_in_a_mixed_batch_equals_the_run_alone(name):
     s = lossviz.surface(name)
     starts = np.array([s.start, *points(s, 2, seed=3)])
-    opts = [gd(1e-3), momentum(1e-3, beta=0.9), adam(0.01), newton(0.5, damping=1e-3)]
+    opts = [
+        gd(1e-3),
+        momentum(1e-3, beta=0.9),
+        nesterov(1e-3, beta=0.8),
+        adagrad(0.05, eps=0.0),
+        rmsprop(0.01),
+        adam(0.01),
+        newton(0.5, damping=1e-3),
+    ]
     together = descend(s, opts, start=starts, steps=150)
     for i, opt in enumerate(opts):
         rows = together.runs_of(together.labels[i])

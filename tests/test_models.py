@@ -486,9 +486,10 @@ def assert_equal_to_rounding(p, one_pass, reference):
 
 @pytest.mark.parametrize("kwargs", TINY_CASES, ids=str)
 def test_tiny_networks_one_pass_loss_and_gradient_are_its_loss_and_gradient(kwargs):
-    # The loss, the gradient and the two in one pass read the same five sums (bit for bit
-    # on this machine's OpenBLAS); the mean of squared residuals and autograd's gradient
-    # round otherwise, and agree to a few ulps of the largest term.
+    # The loss, the gradient and the two in one pass read the same five sums, computed
+    # alike at any number of points (bit for bit on this machine's OpenBLAS); the mean of
+    # squared residuals and autograd's gradient round otherwise, and agree to a few ulps of
+    # the largest term.
     s = tiny_network(**kwargs)
     rng = np.random.default_rng(6)
     # The engine's shapes (runs, 2): runs around, below and above a block of points.
@@ -496,10 +497,7 @@ def test_tiny_networks_one_pass_loss_and_gradient_are_its_loss_and_gradient(kwar
         p = rng.uniform(-30, 30, (runs, 2))
         loss, gradient = s._loss_and_gradient(p)
         np.testing.assert_array_equal(loss, s(p))
-        if runs >= tiny_network_module._SUMS_FROM:
-            np.testing.assert_array_equal(gradient, s.grad(p))
-        else:  # term by term: fewer numpy calls
-            assert_equal_to_rounding(p, gradient, s.grad(p))
+        np.testing.assert_array_equal(gradient, s.grad(p))
         # The data's mean and autograd's gradient of it: equal to rounding.
         assert_equal_to_rounding(p, loss, s.data_loss(p))
         assert_equal_to_rounding(p, gradient, s.autograd_grad(p))
@@ -512,7 +510,7 @@ def test_tiny_networks_one_pass_loss_and_gradient_are_its_loss_and_gradient(kwar
     loss, gradient = s._loss_and_gradient(p)
     assert loss.shape == (3, 4) and gradient.shape == (3, 4, 2)
     np.testing.assert_array_equal(loss, s(p))
-    assert_equal_to_rounding(p, gradient, s.grad(p))
+    np.testing.assert_array_equal(gradient, s.grad(p))
     p = rng.uniform(-3, 3, (8, 4, 2))
     np.testing.assert_array_equal(s._loss_and_gradient(p)[1], s.grad(p))
     loss, gradient = s._loss_and_gradient(np.array([0.4, -1.2]))
@@ -520,8 +518,20 @@ def test_tiny_networks_one_pass_loss_and_gradient_are_its_loss_and_gradient(kwar
     assert float(loss) == float(s([0.4, -1.2]))
 
 
-def test_the_tiny_networks_gradient_takes_the_sums_where_the_engine_takes_one_pass():
-    assert tiny_network_module._SUMS_FROM == lossviz.engine.ONE_PASS_FROM
+def test_the_tiny_networks_sums_are_the_five_sums_over_its_data():
+    # S[0] = (2/m) (C, B), S[1] = (2/m) (A, E), S[2] = (2/m) (D, 0).
+    s = tiny_network()
+    x, y, m = s.x_train, s.y_train, len(s.y_train)
+    p = np.random.default_rng(3).uniform(-3, 3, (5, 2))
+    t = np.tanh(p[:, 0:1] * x)
+    expected = (2.0 / m) * np.array([
+        [np.sum(x * t, axis=1), np.sum(y * t, axis=1)],
+        [np.sum(t**2, axis=1), np.sum(x * y * t**2, axis=1)],
+        [np.sum(x * t**3, axis=1), np.zeros(5)],
+    ]).transpose(0, 2, 1)  # fmt: skip
+    sums = tiny_network_module._sums(x, y)(p)
+    np.testing.assert_allclose(sums, expected, rtol=1e-13, atol=1e-15)
+    np.testing.assert_array_equal(tiny_network_module._sums(x, y)(p, cubes=False), sums[:2])
 
 
 @pytest.mark.parametrize("kwargs", TINY_CASES, ids=str)

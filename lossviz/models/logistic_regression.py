@@ -108,10 +108,31 @@ def _mean_hessian(x: np.ndarray, y: np.ndarray):
     half_x = np.ascontiguousarray(0.5 * x.T)  # (2, m)
     outer = (x[:, :, None] * x[:, None, :]).reshape(len(y), 4) / (4.0 * len(y))  # (m, 4)
 
+    def block_hessian(points: np.ndarray, k: int, z: np.ndarray | None = None) -> np.ndarray:
+        """The flattened Hessians (rows, 4) of a block: ``points`` (rows, 2), its first ``k``
+        rows the points' and the rest the origin; ``z`` (rows, m) to hold z, or None."""
+        z = np.dot(points, half_x, out=z)
+        real = z[:k]  # 1 - tanh(z / 2)^2 on the block's points; the padding's z = 0 is finite
+        np.tanh(real, out=real)
+        np.subtract(1.0, np.multiply(real, real, out=real), out=real)
+        return np.dot(z, outer)
+
     def hessian(p: np.ndarray) -> np.ndarray:
-        """``(1/m) sum_i sigmoid(z_i) (1 - sigmoid(z_i)) x_i x_i^T``, shape (..., 2, 2)."""
-        tanh = np.tanh(np.dot(p, half_x))  # (..., m)
-        return np.dot(1.0 - tanh * tanh, outer).reshape(*p.shape, 2)
+        """``(1/m) sum_i sigmoid(z_i) (1 - sigmoid(z_i)) x_i x_i^T``, shape (..., 2, 2), by
+        blocks of whole groups of rows (`row_blocks`), as `_mean_gradient`."""
+        points = p.reshape(-1, 2)
+        n = len(points)
+        padded_n = -(-n // ROW_GROUP) * ROW_GROUP
+        padded_points = np.zeros((padded_n, 2))  # past n, the origin: z = 0 there
+        padded_points[:n] = points
+        if padded_n <= BLOCK:  # one block: nothing to gather
+            return block_hessian(padded_points, n)[:n].reshape(*p.shape, 2)
+        out = np.empty((padded_n, 4))
+        z = np.empty((BLOCK, len(y)))
+        for rows, k, padded in row_blocks(n):
+            into = slice(rows.start, rows.start + padded)
+            out[into] = block_hessian(padded_points[into], k, z[:padded])
+        return out[:n].reshape(*p.shape, 2)
 
     return hessian
 

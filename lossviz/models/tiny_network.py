@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import autograd.numpy as anp
 import numpy as np
 
@@ -15,7 +18,7 @@ from lossviz.models.base import (
     newton_minimum,
     row_blocks,
 )
-from lossviz.surfaces.base import hessian_from_entries, register
+from lossviz.surfaces.base import FEW_POINTS, register
 
 
 def _network(w1, w2, x):
@@ -36,86 +39,113 @@ def _squared_error(w1, w2, x, y):
 # Per point and example that is one tanh and two products (t^2, t^3); the sums are matrix
 # products. Against the sum of squared residuals this rounds differently (the terms cancel
 # near a minimum: a few ulps of 1 + w2^2, see the tests), and over many points it costs half
-# as much: the tanh is most of a step. The loss, the one pass and the gradient on many points
-# read the same sums, so a large batch is the same whichever the engine asks for; on few
-# points the gradient is taken term by term (`_direct_gradient`, fewer numpy calls), equal to
-# rounding. Every product and sum only changes sign with p, so L(-p) = L(p) and
-# grad L(-p) = -grad L(p) bit for bit.
+# as much as summing the residuals' terms: the tanh is most of a step. The loss, the gradient
+# and the one pass read the same sums, computed the same way for one point or many, so a
+# point gets the same numbers whichever the engine asks for and in whatever batch. Every
+# product and sum only changes sign with p, so L(-p) = L(p) and grad L(-p) = -grad L(p) bit
+# for bit.
+
 
 def _sums(x: np.ndarray, y: np.ndarray):
-    """``sums(points, cubes) -> (tx, t2x, t3x)`` at weights ``points`` (n, 2), scaled by 2/m.
+    """``sums(points, cubes) -> S`` at weights ``points`` (n, 2): the five sums, scaled by 2/m.
 
-    ``tx = (2/m) (B, C)``, ``t2x = (2/m) (A, E)``, ``t3x = (2/m) (D, 0)``, each (n, 2)
-    (views of arrays padded to whole groups of rows, `row_blocks`); ``t3x`` is None
-    unless ``cubes``.
+    ``S`` has shape (3, n, 2) (2 without ``cubes``): ``S[0] = (2/m) (C, B)``,
+    ``S[1] = (2/m) (A, E)`` and ``S[2] = (2/m) (D, 0)``, a view of an array padded to
+    whole groups of rows (`row_blocks`).
     """
     m = len(y)
-    scale = 2.0 / m
-    by_t = scale * np.stack([y, x], axis=1)  # (m, 2): t @ by_t = (2/m) (B, C)
-    by_t2 = scale * np.stack([np.ones(m), x * y], axis=1)  # t^2 @ by_t2 = (2/m) (A, E)
-    by_t3 = scale * np.stack([x, np.zeros(m)], axis=1)  # t^3 @ by_t3 = (2/m) (D, 0)
+    # S[p] = t^(p + 1) @ weights[p], each (m, 2): a matrix product per power of t.
+    weights = (2.0 / m) * np.stack(
+        [
+            np.stack([x, y], axis=1),
+            np.stack([np.ones(m), x * y], axis=1),
+            np.stack([x, np.zeros(m)], axis=1),
+        ]
+    )
     x_row = x[None, :]  # (1, m)
 
-    def sums(points: np.ndarray, cubes: bool = True):
+    def block_sums(w1: np.ndarray, k: int, t: np.ndarray, out: np.ndarray) -> None:
+        """The sums ``out`` (3 or 2, rows, 2) of a block: ``w1`` (rows, 1), its first ``k``
+        rows the points' and the rest 0; ``t`` (2, rows, m) holds t and t^2, then t^3."""
+        t1, t2 = t
+        # w1 x_i as a matrix product of one term (each entry is that one product):
+        # it writes rows of m entries faster than a broadcast multiply does.
+        np.dot(w1, x_row, out=t1)
+        real = t1[:k]  # the padding rows are 0 = tanh(0) already
+        np.tanh(real, out=real)
+        np.multiply(t1, t1, out=t2)
+        np.matmul(t, weights[:2], out=out[:2])
+        if len(out) == 3:  # t^3 over t, now done with (a third array costs more)
+            np.dot(np.multiply(t2, t1, out=t1), weights[2], out=out[2])
+
+    def sums(points: np.ndarray, cubes: bool = True) -> np.ndarray:
         n = len(points)
         padded_n = -(-n // ROW_GROUP) * ROW_GROUP
-        rows = min(BLOCK, padded_n)
-        w1 = np.zeros((rows, 1))
-        t, t2 = np.empty((rows, m)), np.empty((rows, m))
-        tx, t2x = np.empty((padded_n, 2)), np.empty((padded_n, 2))
-        t3x = np.empty((padded_n, 2)) if cubes else None
-        for block, k, padded in row_blocks(n):
-            w1[:k, 0] = points[block, 0]
-            w1[k:padded] = 0.0
-            into = slice(block.start, block.start + padded)
-            t_, t2_ = t[:padded], t2[:padded]
-            # w1 x_i as a matrix product of one term (each entry is that one product):
-            # it writes rows of m entries faster than a broadcast multiply does.
-            np.dot(w1[:padded], x_row, out=t_)
-            np.tanh(t_, out=t_)
-            np.dot(t_, by_t, out=tx[into])
-            np.multiply(t_, t_, out=t2_)
-            np.dot(t2_, by_t2, out=t2x[into])
-            if cubes:
-                np.dot(np.multiply(t2_, t_, out=t_), by_t3, out=t3x[into])
-        return tx[:n], t2x[:n], None if t3x is None else t3x[:n]
+        w1 = np.zeros((padded_n, 1))  # past n, w1 = 0: t = tanh(0) = 0 there
+        w1[:n, 0] = points[:, 0]
+        t = np.empty((2, min(BLOCK, padded_n), m))
+        out = np.empty((3 if cubes else 2, padded_n, 2))
+        if padded_n <= BLOCK:  # one block
+            block_sums(w1, n, t, out)
+        else:
+            for block, k, padded in row_blocks(n):
+                into = slice(block.start, block.start + padded)
+                block_sums(w1[into], k, t[:, :padded], out[:, into])
+        return out[:, :n]
 
     return sums
 
 
+def _per_point(terms: Callable[..., Any], w2: np.ndarray, sums: np.ndarray) -> np.ndarray:
+    """``terms(w2, *sums)`` for each of n points: ``w2`` (n,), ``sums`` (powers, n, 2) from
+    `_sums`, one pair of sums per power of t.
+
+    ``terms`` uses ``+``, ``-`` and ``*`` only, and returns one number per point or a
+    tuple of them. Up to `FEW_POINTS` points it runs on each point's Python floats (each
+    power's pair a list), beyond that on whole arrays (each pair two rows (n,)): the same
+    IEEE operations in the same order, so the same bits either way (as
+    `~lossviz.surfaces.base.gradient_by_terms`), without numpy's cost per call on a few
+    points. Shape (n,), or (n, k) for k numbers per point.
+    """
+    if 0 < len(w2) <= FEW_POINTS:
+        points = zip(w2.tolist(), *sums.tolist(), strict=True)
+        return np.array([terms(*point) for point in points])
+    values = terms(w2, *sums.transpose(0, 2, 1))
+    if not isinstance(values, tuple):
+        return values
+    out = np.empty((len(w2), len(values)))
+    for column, value in enumerate(values):
+        out[:, column] = value
+    return out
+
+
 def _loss_from(y: np.ndarray):
-    """``loss(w2, tx, t2x) -> (n,)``: ``(1/m) (w2 (w2 A - 2 B) + sum y^2)`` from `_sums`."""
+    """``loss(w2, S) -> (n,)``: ``(1/m) (w2 (w2 A - 2 B) + sum y^2)`` from `_sums`."""
     sum_yy = 2.0 / len(y) * float(np.dot(y, y))  # scaled by 2/m, as the sums are
 
-    def loss(w2: np.ndarray, tx: np.ndarray, t2x: np.ndarray) -> np.ndarray:
-        out = w2 * t2x[:, 0]
-        out -= 2.0 * tx[:, 0]
-        out *= w2
-        out += sum_yy
-        out *= 0.5
-        return out
+    def terms(w2, tx, t2x):
+        (_, b), (a, _) = tx, t2x
+        return 0.5 * (w2 * (w2 * a - 2.0 * b) + sum_yy)
+
+    def loss(w2: np.ndarray, sums: np.ndarray) -> np.ndarray:
+        return _per_point(terms, w2, sums[:2])
 
     return loss
 
 
 def _gradient_from(x: np.ndarray, y: np.ndarray):
-    """``gradient(w2, tx, t2x, t3x) -> (n, 2)`` from `_sums`:
-    ``(2/m) (w2 ((w2 C - sum x y) - (w2 D - E)), w2 A - B)``."""
+    """``gradient(w2, S) -> (n, 2)``: ``(2/m) (w2 ((w2 C - sum x y) - (w2 D - E)), w2 A - B)``
+    from `_sums`."""
     sum_xy = 2.0 / len(y) * float(np.dot(x, y))
 
-    def gradient(w2: np.ndarray, tx: np.ndarray, t2x: np.ndarray, t3x: np.ndarray):
-        out = np.empty((len(w2), 2))
-        g1, g2 = out[:, 0], out[:, 1]
-        np.multiply(w2, t2x[:, 0], out=g2)
-        g2 -= tx[:, 0]
-        np.multiply(w2, t3x[:, 0], out=g1)
-        g1 -= t2x[:, 1]  # w2 D - E
-        np.subtract(np.multiply(w2, tx[:, 1]) - sum_xy, g1, out=g1)
-        g1 *= w2
+    def terms(w2, tx, t2x, t3x):
+        (c, b), (a, e), (d, _) = tx, t2x, t3x
         # +0 for a zero gradient (autograd's, e.g. at the origin), not -0 from w2 = 0 times
         # a negative sum: adding +0 changes nothing else.
-        out += 0.0
-        return out
+        return w2 * ((w2 * c - sum_xy) - (w2 * d - e)) + 0.0, w2 * a - b + 0.0
+
+    def gradient(w2: np.ndarray, sums: np.ndarray) -> np.ndarray:
+        return _per_point(terms, w2, sums)
 
     return gradient
 
@@ -126,55 +156,20 @@ def _mean_loss(x: np.ndarray, y: np.ndarray):
 
     def loss(p: np.ndarray) -> np.ndarray:
         points = p.reshape(-1, 2)
-        tx, t2x, _ = sums(points, cubes=False)
-        return loss_from(points[:, 1], tx, t2x).reshape(p.shape[:-1])
+        return loss_from(points[:, 1], sums(points, cubes=False)).reshape(p.shape[:-1])
 
     return loss
 
 
-def _direct_gradient(x: np.ndarray, y: np.ndarray):
-    """``(2/m) sum_i r_i (w2 s_i x_i, t_i)`` at weights (..., 2), term by term.
-
-    With t_i = tanh(w1 x_i), r_i = w2 t_i - y_i and s_i = 1 - t_i^2. On few points each
-    numpy call costs more than its arithmetic, and this form makes fewer calls than the
-    sums; on many, the sums' half as many passes over (points, m) arrays win.
-    """
-    scaled_x = 2.0 * x / len(y)  # (m,)
-    scaled_ones = np.full(len(y), 2.0 / len(y))  # (m,): a dot with it is (2/m) sum_i
-
-    def gradient(p: np.ndarray) -> np.ndarray:
-        w2 = p[..., 1:2]
-        t = np.tanh(p[..., 0:1] * x)  # (..., m)
-        r = w2 * t - y
-        rt = r * t
-        out = np.empty(p.shape)
-        # w2 inside the sum, as autograd has it: at w2 = 0 the sum of zeros is +0, not -0.
-        out[..., 0] = np.dot((r - rt * t) * w2, scaled_x)
-        out[..., 1] = np.dot(rt, scaled_ones)
-        return out
-
-    return gradient
-
-
-_SUMS_FROM = 32
-"""`_mean_gradient` takes the five sums from this many points on, `_direct_gradient` below
-(4 points: 7.9 against 15.1 us; 64 points: 35 against 21 us). The engine's
-`~lossviz.engine.ONE_PASS_FROM`: from there on it reads the sums in one pass, so with or
-without the one pass a run takes the same gradient."""
-
-
 def _mean_gradient(x: np.ndarray, y: np.ndarray):
-    """The gradient at weights (..., 2): from the five sums, as `_mean_loss_and_gradient`
-    has it, on `_SUMS_FROM` points or more; term by term (`_direct_gradient`) on fewer.
-    The two agree to rounding."""
+    """``(2/m) (w2 ((w2 C - sum x y) - (w2 D - E)), w2 A - B)`` at weights (..., 2), shape
+    (..., 2): ``(2/m) sum_i r_i (w2 s_i x_i, t_i)`` from the five sums, as
+    `_mean_loss_and_gradient` has it."""
     sums, gradient_from = _sums(x, y), _gradient_from(x, y)
-    direct = _direct_gradient(x, y)
 
     def gradient(p: np.ndarray) -> np.ndarray:
         points = p.reshape(-1, 2)
-        if len(points) < _SUMS_FROM:
-            return direct(p)
-        return gradient_from(points[:, 1], *sums(points)).reshape(p.shape)
+        return gradient_from(points[:, 1], sums(points)).reshape(p.shape)
 
     return gradient
 
@@ -186,10 +181,9 @@ def _mean_loss_and_gradient(x: np.ndarray, y: np.ndarray):
     def loss_and_gradient(p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The loss and gradient at weights ``p`` (..., 2): shapes (...) and (..., 2)."""
         points = p.reshape(-1, 2)
-        w2 = points[:, 1]
-        tx, t2x, t3x = sums(points)
-        loss = loss_from(w2, tx, t2x)
-        return loss.reshape(p.shape[:-1]), gradient_from(w2, tx, t2x, t3x).reshape(p.shape)
+        w2, both = points[:, 1], sums(points)
+        loss = loss_from(w2, both).reshape(p.shape[:-1])
+        return loss, gradient_from(w2, both).reshape(p.shape)
 
     return loss_and_gradient
 
@@ -199,22 +193,44 @@ def _mean_hessian(x: np.ndarray, y: np.ndarray):
     # s_i = 1 - t_i^2 = tanh'(w1 x_i) and hess r_i = [[-2 w2 x_i^2 t_i s_i, s_i x_i], [s_i x_i, 0]];
     # entry by entry, (2/m) sum_i of
     #   xx = w2 x_i^2 s_i (w2 s_i - 2 r_i t_i),   xy = x_i s_i (w2 t_i + r_i),   yy = t_i^2.
-    scaled_x = 2.0 * x / len(y)  # (m,)
-    scaled_x2 = 2.0 * x * x / len(y)  # (m,)
-    scaled_ones = np.full(len(y), 2.0 / len(y))  # (m,)
+    m = len(y)
+    # The terms of xx, xy and yy without their x_i^2, x_i, 1, times these: each entry's sum
+    # lands in its places of the flattened [[xx, xy], [xy, yy]], 0 in the others, and the
+    # three products add up to the matrix.
+    weights = np.zeros((3, m, 4))
+    weights[0, :, 0] = x * x
+    weights[1, :, 1] = weights[1, :, 2] = x
+    weights[2, :, 3] = 1.0
+    weights *= 2.0 / m
+
+    def block_hessian(points: np.ndarray, terms: np.ndarray) -> np.ndarray:
+        """The flattened Hessians (rows, 4) of a block of points (k, 2): ``terms`` (3, rows, m),
+        rows >= k, holds the three entries' terms, 0 in its padding rows."""
+        w1, w2 = points[:, 0:1], points[:, 1:2]
+        xx, xy, yy = terms[:, : len(points)]
+        t = np.tanh(w1 * x)
+        np.multiply(t, t, out=yy)
+        s = 1.0 - yy
+        w2t = w2 * t
+        r = w2t - y
+        np.multiply(s, w2t + r, out=xy)
+        w2s = w2 * s
+        np.multiply(w2s, w2s - 2.0 * r * t, out=xx)
+        return np.add.reduce(np.matmul(terms, weights), axis=0)
 
     def hessian(p: np.ndarray) -> np.ndarray:
-        """``(2/m) sum_i (grad r_i grad r_i^T + r_i hess r_i)`` (entries above), (..., 2, 2)."""
-        w2 = p[..., 1:2]
-        t = np.tanh(p[..., 0:1] * x)  # (..., m)
-        r = w2 * t - y
-        s = 1.0 - t * t
-        return hessian_from_entries(
-            p,
-            np.dot(w2 * s * (w2 * s - 2.0 * r * t), scaled_x2),
-            np.dot(s * (w2 * t + r), scaled_x),
-            np.dot(t * t, scaled_ones),
-        )
+        """``(2/m) sum_i (grad r_i grad r_i^T + r_i hess r_i)`` (entries above), (..., 2, 2),
+        by blocks of whole groups of rows (`row_blocks`)."""
+        points = p.reshape(-1, 2)
+        n = len(points)
+        padded_n = -(-n // ROW_GROUP) * ROW_GROUP
+        terms = np.zeros((3, min(BLOCK, padded_n), m))  # the padding rows stay 0
+        if padded_n <= BLOCK:  # one block: nothing to gather
+            return block_hessian(points, terms)[:n].reshape(*p.shape, 2)
+        out = np.empty((padded_n, 4))
+        for block, k, padded in row_blocks(n):
+            out[block] = block_hessian(points[block], terms[:, :padded])[:k]
+        return out[:n].reshape(*p.shape, 2)
 
     return hessian
 
