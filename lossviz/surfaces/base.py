@@ -179,8 +179,9 @@ def hessian_by_terms(terms: Terms, p: np.ndarray) -> np.ndarray:
     """
     p = np.asarray(p, dtype=np.float64)
     if 0 < p.size <= 2 * FEW_POINTS:
-        xx, xy, yy = _terms_on_floats(terms, p).T
-        return np.stack([xx, xy, xy, yy], axis=-1).reshape(*p.shape, 2)
+        points = p.reshape(-1, 2).tolist()
+        rows = [(xx, xy, xy, yy) for xx, xy, yy in (terms(x, y) for x, y in points)]
+        return np.array(rows, dtype=np.float64).reshape(*p.shape, 2)
     return hessian_from_entries(p, *terms(p[..., 0], p[..., 1]))
 
 
