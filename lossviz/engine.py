@@ -623,7 +623,7 @@ def _settles(
             return False
         if not all((a == a[:1]).all() for a in tables):
             return False  # a schedule
-    return newton_scale is None or bool((newton_scale == newton_scale[:1]).all())
+    return newton_scale is None or _newton_settles(noise, batch_size, newton_scale)
 
 
 def _newton_settles(noise: float, batch_size: int | None, newton_scale: np.ndarray) -> bool:

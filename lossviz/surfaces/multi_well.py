@@ -100,6 +100,13 @@ def _loss_for(depths: tuple[float, ...], width: float):
     return loss
 
 
+def _exponent(x, y, cx, cy, scale):
+    """``scale |p - c|^2`` for a well at ``c = (cx, cy)``, on floats or arrays alike (the
+    gradient's and Hessian's forms all take it in this order: the same bits)."""
+    dx, dy = x - cx, y - cy
+    return (dx * dx + dy * dy) * scale
+
+
 _ON_FLOATS = 6
 """`_gradient_for` computes on Python floats up to this many points: each well adds about
 a microsecond a point on floats, so past a few points the arrays cost less."""
@@ -122,8 +129,7 @@ def _gradient_for(depths: tuple[float, ...], width: float):
         exponents = []
         for x, y in points:
             for cx, cy, _ in wells:
-                dx, dy = x - cx, y - cy
-                exponents.append((dx * dx + dy * dy) * scale)
+                exponents.append(_exponent(x, y, cx, cy, scale))
         pulls = iter(np.exp(exponents).tolist())
         rows = []
         for x, y in points:
@@ -196,10 +202,6 @@ def _hessian_for(depths: tuple[float, ...], width: float):
             yy = yy + (pull - bend * dy * dy)
         return xx, xy, yy
 
-    def exponent(x, y, cx, cy):
-        dx, dy = x - cx, y - cy
-        return (dx * dx + dy * dy) * scale
-
     def hessian(p: np.ndarray) -> np.ndarray:
         """``0.1 I + sum_i pull_i (I - (p - c_i) (p - c_i)^T / width^2)``, shape (..., 2, 2).
 
@@ -210,14 +212,13 @@ def _hessian_for(depths: tuple[float, ...], width: float):
         """
         if 0 < p.size <= 2 * FEW_POINTS:
             points = p.reshape(-1, 2).tolist()
-            exps = iter(
-                np.exp([exponent(x, y, cx, cy) for x, y in points for cx, cy, _ in wells]).tolist()
-            )
+            exponents = [_exponent(x, y, cx, cy, scale) for x, y in points for cx, cy, _ in wells]
+            exps = iter(np.exp(exponents).tolist())
             rows = [entries(x, y, exps) for x, y in points]
             xx, xy, yy = np.array(rows, dtype=np.float64).T.reshape(3, *p.shape[:-1])
             return hessian_from_entries(p, xx, xy, yy)
         x, y = p[..., 0], p[..., 1]
-        exps = (np.exp(exponent(x, y, cx, cy)) for cx, cy, _ in wells)
+        exps = (np.exp(_exponent(x, y, cx, cy, scale)) for cx, cy, _ in wells)
         return hessian_from_entries(p, *entries(x, y, exps))
 
     return hessian
