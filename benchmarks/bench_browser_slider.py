@@ -17,6 +17,7 @@ them): that is the Explorer measured, three optimizers of 2000 steps on Rosenbro
     python benchmarks/bench_browser_slider.py notebooks/02_x.ipynb --slider "learning rate"
     python benchmarks/bench_browser_slider.py --play      # the tour's play button
     python benchmarks/bench_browser_slider.py --movie     # the same steps, sent ahead
+    python benchmarks/bench_browser_slider.py --round-trip  # the floor: no figure at all
 
 ``--play`` opens a one-cell notebook with an Explorer that shows its step controls
 (Rosenbrock, four optimizers, 300 steps, arrows on), moves the step slider to 0, presses
@@ -29,6 +30,12 @@ student sees, the median and 95th percentile gap between them, and how far the s
 animation frame until the last frame shows, records which frame the page shows (the
 step of the image in the movie's stack, once loaded): how many distinct frames a second
 the student sees, the gaps between them, and whether any was skipped or blank.
+
+``--round-trip`` measures the floor under any figure: a one-cell notebook with a slider
+whose observer (in the kernel) writes its value into a text label, nothing drawn. The time
+from each ``keydown`` to the label's new text is the round trip every slider pays (the
+slider's message to the kernel, the kernel's reply, the page's update) before a figure is
+drawn, encoded, sent and decoded.
 """
 
 from __future__ import annotations
@@ -151,6 +158,56 @@ PLAY_CELL = (
     "ex"
 )
 MOVIE_FRAMES = 101
+
+ROUND_TRIP_CELL = (
+    "import ipywidgets as widgets\n\n"
+    'slider = widgets.FloatSlider(value=1.0, min=0.0, max=10.0, step=0.1, description="value")\n'
+    'echo = widgets.Label("kernel saw 1.0", layout=widgets.Layout(width="20em"))\n\n\n'
+    "def show(change):\n"
+    '    echo.value = f"kernel saw {change[\'new\']:.1f}"\n\n\n'
+    'slider.observe(show, names="value")\n'
+    "widgets.VBox([slider, echo])"
+)
+
+# Arms a one-shot measurement of the round trip: resolves window.__benchResult with the
+# milliseconds from the next keydown to the first change of the echo label's text.
+_ARM_ECHO_JS = """(timeoutMs) => {
+    const labels = [...document.querySelectorAll('.widget-label')]
+        .filter((label) => label.textContent.startsWith('kernel saw'));
+    const label = labels[labels.length - 1];
+    const before = label.textContent;
+    let pressed = null, done = false;
+    window.__benchResult = undefined;
+    const observer = new MutationObserver(() => {
+        if (pressed !== null && !done && label.textContent !== before) {
+            finish({ms: performance.now() - pressed, how: 'label text'});
+        }
+    });
+    const finish = (result) => {
+        if (done) return;
+        done = true;
+        observer.disconnect();
+        document.removeEventListener('keydown', onKey, true);
+        window.__benchResult = result;
+    };
+    const onKey = () => { pressed = performance.now(); };
+    observer.observe(label, {childList: true, characterData: true, subtree: true});
+    document.addEventListener('keydown', onKey, true);
+    setTimeout(() => finish({ms: null}), timeoutMs);
+    return 1;
+}"""
+
+
+def write_round_trip_notebook(path: Path) -> Path:
+    """The --round-trip notebook: a slider and the label its kernel-side observer writes."""
+    import nbformat
+
+    kernelspec = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    notebook = nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_code_cell(ROUND_TRIP_CELL)], metadata={"kernelspec": kernelspec}
+    )
+    nbformat.write(notebook, path)
+    return path
 
 
 def write_play_notebook(path: Path, movie_fps: float | None = None) -> Path:
@@ -287,6 +344,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         action="store_true",
         help="make the --play Explorer's movie (frames sent ahead) and play it",
     )
+    parser.add_argument(
+        "--round-trip",
+        action="store_true",
+        help="the floor: key press to a label the kernel writes, no figure",
+    )
     parser.add_argument("--fps", type=float, default=20.0, help="the movie's frames a second")
     return parser.parse_args(argv)
 
@@ -317,14 +379,15 @@ def measure(page, slider, args: argparse.Namespace) -> tuple[list[float], list[s
     timings, seen_by = [], []
     for press in range(args.warmup + args.repeats):
         page.evaluate(_SETTLE_JS, 150)
-        page.evaluate(_ARM_JS, args.timeout * 1000)
+        page.evaluate(_ARM_ECHO_JS if args.round_trip else _ARM_JS, args.timeout * 1000)
         slider.press("ArrowRight" if (press // args.sweep) % 2 == 0 else "ArrowLeft")
         page.wait_for_function(
             "() => window.__benchResult !== undefined", timeout=args.timeout * 1000 + 5000
         )
         result = page.evaluate("() => window.__benchResult")
         if result["ms"] is None:
-            raise SystemExit(f"press {press + 1}: no canvas changed within {args.timeout} s")
+            seen = "the label" if args.round_trip else "no canvas"
+            raise SystemExit(f"press {press + 1}: {seen} changed within {args.timeout} s")
         if press >= args.warmup:
             timings.append(result["ms"])
             seen_by.append(result["how"])
@@ -343,6 +406,8 @@ def main(argv: list[str] | None = None) -> int:
         if (args.play is not None or args.movie) and args.notebook is None:
             fps = args.fps if args.movie else None
             args.notebook = write_play_notebook(tmp / "play.ipynb", fps)
+        if args.round_trip and args.notebook is None:
+            args.notebook = write_round_trip_notebook(tmp / "round_trip.ipynb")
         name = choose_notebook(args, tmp / "notebooks")
         started = time.perf_counter()
         server = harness.start_jupyterlab(tmp / "notebooks", tmp / "home")
@@ -354,14 +419,15 @@ def main(argv: list[str] | None = None) -> int:
                     harness.open_notebook(page, server, name)
                     harness.restart_and_run_all(page)
                     harness.assert_no_errors(page)
-                    harness.find_canvas(page)
+                    if not args.round_trip:
+                        harness.find_canvas(page)
                     if args.movie:
                         movie(page, args.fps)
                         return 0
                     if args.play is not None:
                         play(page, args.play)
                         return 0
-                    if args.slider is None and not args.demo:
+                    if args.slider is None and not (args.demo or args.round_trip):
                         args.slider = "learning rate"  # the tour's 'learning rates ×'
                     slider = harness.find_slider(page, args.slider)
                     slider.scroll_into_view_if_needed()
@@ -374,7 +440,8 @@ def main(argv: list[str] | None = None) -> int:
             server.stop()
 
     label = f"slider {args.slider!r}" if args.slider else "first slider"
-    print(f"{name}, {label}: key press to changed canvas pixels, {len(timings)} presses")
+    what = "the kernel's label" if args.round_trip else "changed canvas pixels"
+    print(f"{name}, {label}: key press to {what}, {len(timings)} presses")
     print(f"  median {statistics.median(timings):7.1f} ms")
     print(f"  p95    {percentile(timings, 95):7.1f} ms")
     print(f"  min    {min(timings):7.1f} ms   max {max(timings):7.1f} ms")
