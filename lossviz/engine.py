@@ -451,26 +451,40 @@ def _descend(
     value = None
     if both is not None and tail is None:
         losses = np.empty((steps + 1, runs))  # time-major, like path
-    # Newton runs at a constant rate, without noise or mini-batches, whose step leaves
-    # them where they are, bit for bit, take that same step at every later step: no
-    # Hessian is taken after that (checked every `SETTLED_EVERY` steps).
+    # Newton runs at a constant rate, without noise or mini-batches, whose steps leave
+    # them where they are, or bring them back to where they were one step before, bit for
+    # bit, take those same steps at every later step, in turn: no Hessian is taken after
+    # that (checked every `SETTLED_EVERY` steps).
     newton_settles = bool(newtons) and _newton_settles(noise, batch_size, newton_scale)
-    newton_fixed = None
+    newton_cycle = None  # (step at cycle_from, step after it), taken in turn from cycle_from
+    newton_before = None  # (positions, step) of the Newton runs at the step before a check
+    cycle_from = 0
     settles = both is None and _settles(
         tail, noise, batch_size, others, factors if fused else None,
         newton_scale if newtons else None,
     )  # fmt: skip
     with np.errstate(all="ignore"):
         for t in range(steps):
-            if settles and t % SETTLED_EVERY == 0 and t > 0 and _same_bits(p, path[t - 1]):
-                # Every run stayed where it was, bit for bit: so does every later step,
-                # with the same gradient and moments as the last one.
-                path[t + 1 :] = p
-                if trace:
-                    grads[t:] = grads[t - 1]
-                    if fused:
-                        moments_m[t:], moments_s[t:] = moments_m[t - 1], moments_s[t - 1]
-                break
+            if settles and t % SETTLED_EVERY == 0 and t > 0:
+                if _same_bits(p, path[t - 1]):
+                    # Every run stayed where it was, bit for bit: so does every later step,
+                    # with the same gradient and moments as the last one.
+                    path[t + 1 :] = p
+                    if trace:
+                        grads[t:] = grads[t - 1]
+                        if fused:
+                            moments_m[t:], moments_s[t:] = moments_m[t - 1], moments_s[t - 1]
+                    break
+                if _same_bits(p, path[t - 2]):
+                    # Every run is back where it was two steps ago, bit for bit: every later
+                    # step goes round the same two points, with their gradients and moments.
+                    path[t + 1 :: 2], path[t + 2 :: 2] = path[t - 1], p
+                    if trace:
+                        grads[t::2], grads[t + 1 :: 2] = grads[t - 2], grads[t - 1]
+                        if fused:
+                            for a in (moments_m, moments_s):
+                                a[t::2], a[t + 1 :: 2] = a[t - 2], a[t - 1]
+                    break
             if both is not None:
                 value, g = both(p)
             if tail is not None and not kept.record(t, p, value):
@@ -489,19 +503,27 @@ def _descend(
                     step[:n_fused], m, s_ = moment_step(
                         g[:n_fused], m, s_, k_g[t], k_m[t], r[t], *constants
                     )
-                if newton_fixed is not None:
-                    step[newton_rows] = newton_fixed
+                if newton_cycle is not None:
+                    step[newton_rows] = newton_cycle[(t - cycle_from) % 2]
                 elif newtons:
                     newton_move = newton_step(
                         g[newton_rows], hessian(p[newton_rows]), newton_scale[t], newton_damping
                     )
                     step[newton_rows] = newton_move
-                    if newton_settles and t % SETTLED_EVERY == 0 and t > 0:
+                    if newton_settles and t % SETTLED_EVERY == SETTLED_EVERY - 1:
+                        newton_before = (p[newton_rows], newton_move)
+                    elif newton_settles and t % SETTLED_EVERY == 0 and newton_before is not None:
                         here = p[newton_rows]
-                        if _same_bits(here + newton_move, here):
+                        there = here + newton_move  # where this step takes them
+                        if _same_bits(there, here):
                             # Every Newton run stays where it is, bit for bit: each later
                             # step is this one (the same point, gradient, Hessian and rate).
-                            newton_fixed = newton_move
+                            newton_cycle, cycle_from = (newton_move, newton_move), t + 1
+                        elif _same_bits(there, newton_before[0]):
+                            # Every Newton run goes back to where it was a step ago (or
+                            # stays): later steps are the one taken there and this one, in
+                            # turn (a Newton step is a function of the position alone).
+                            newton_cycle, cycle_from = (newton_before[1], newton_move), t + 1
                 for j, i in enumerate(others):
                     rows = slice(first_other + j * k, first_other + (j + 1) * k)
                     extra = {"hessian": hessian(p[rows])} if opts[i].needs_hessian else {}
@@ -595,7 +617,9 @@ def _same_bits(a: np.ndarray, b: np.ndarray) -> bool:
 
 SETTLED_EVERY = 8
 """In a batch that can settle (`_settles`), every this many steps the engine looks
-whether the last step left every run where it was."""
+whether the last step left every run where it was, or brought it back to where it was two
+steps before (a run that goes round two points: Newton's on rastrigin and six-hump camel
+at its default rate); so too for the Newton runs of a mixed batch."""
 
 
 def _settles(
@@ -612,7 +636,9 @@ def _settles(
     same at every step, with no noise or mini-batches: then once a step leaves every
     run where it was, bit for bit, every later step does too, and the rest of the path
     is that point (a converged gd or Newton run: Newton's gets there within 5 to 110
-    steps on the built-in surfaces). Whole paths only (a ``trace`` is filled in too).
+    steps on most built-in surfaces); and once every run is back where it was two steps
+    before, the rest of the path goes round those two points. Whole paths only (a
+    ``trace`` is filled in too).
     """
     if tail is not None or noise or batch_size is not None or others:
         return False

@@ -633,6 +633,34 @@ def test_settled_newton_runs_in_a_mixed_batch_stop_taking_hessians(monkeypatch):
     assert fewer >= 8
 
 
+@pytest.mark.parametrize("name", ["rastrigin", "six_hump_camel"])
+def test_newton_runs_going_round_two_points_take_their_two_steps_in_turn(monkeypatch, name):
+    # At rate 1 from the default start, Newton's run on these surfaces ends going round two
+    # points that differ in the last bits. Once it is back where it was two steps before,
+    # the engine takes its last two steps in turn, alone (the whole path filled in) and in
+    # a mixed batch (no more Hessians); every number equals Hessians taken at every step.
+    s = lossviz.surface(name)
+    hessian = s._hessian
+    calls = []
+    monkeypatch.setattr(s, "_hessian", lambda p: (calls.append(len(p)), hessian(p))[1])
+    for opts in ([newton(1.0)], [gd(1e-3), momentum(1e-3, beta=0.9), adam(0.01), newton(1.0)]):
+        calls.clear()
+        short = descend(s, opts, steps=300, trace=True)
+        short_tail = descend(s, opts, steps=300, tail=20)
+        taken = len(calls)
+        monkeypatch.setattr(engine, "SETTLED_EVERY", 10**9)  # never looks
+        whole = descend(s, opts, steps=300, trace=True)
+        whole_tail = descend(s, opts, steps=300, tail=20)
+        monkeypatch.setattr(engine, "SETTLED_EVERY", 8)
+        ends = whole.path[-1, -3:]  # the Newton run's last three points
+        assert (ends[0] == ends[2]).all() and (ends[0] != ends[1]).any()  # two points, in turn
+        for field in ("path", "loss", "grad", "update", "velocity", "effective_lr", "lr"):
+            a, b = getattr(short, field), getattr(whole, field)
+            np.testing.assert_array_equal(a.view(np.int64), b.view(np.int64), field)
+        assert_runs_equal(short_tail, whole_tail)
+        assert taken < 2 * 300 // 4  # two descends: 600 Hessians when it never goes round
+
+
 def test_newton_runs_settle_only_at_a_constant_rate_without_noise():
     scale = -np.ones((300, 2))
     assert engine._newton_settles(0.0, None, scale)
