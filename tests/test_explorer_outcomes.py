@@ -72,6 +72,41 @@ def test_a_click_on_a_cell_sets_exactly_that_pair(quadratic):
     assert quadratic.hyperparameters["gd"] == quadratic.state.hyper["gd"]  # the other kept
 
 
+def test_every_cell_of_a_map_is_a_pair_the_sliders_can_take():
+    # On the tiny network momentum's default rate is 0.5: thirty times it would pass the
+    # rate slider's top (10). The map's rates stay inside, and a click on its top-right
+    # cell sets that pair.
+    ex = Explorer("tiny_network", optimizers=("momentum",), stability_map=True, steps=100)
+    try:
+        panel = ex.panels["stability"]
+        smap = panel.shown
+        low, high = ex.controls["lr"].base ** np.array(
+            [ex.controls["lr"].min, ex.controls["lr"].max]
+        )
+        assert smap is not None and low <= smap.lrs.min() and smap.lrs.max() <= high * (1 + 1e-12)
+        assert smap.lrs[-1] / smap.lrs[0] == pytest.approx(10**3.5)  # 3.5 decades still
+        click = SimpleNamespace(inaxes=panel.ax, button=1, xdata=smap.lrs[-1], ydata=smap.betas[-1])
+        ex._on_click(click)
+        assert ex.error is None
+        hyper = ex.hyperparameters["momentum"]
+        assert hyper["lr"] == pytest.approx(smap.lrs[-1]) and hyper["beta"] == smap.betas[-1]
+    finally:
+        ex.close()
+
+
+@pytest.mark.parametrize("name", ["adam", "rmsprop", "adagrad"])
+def test_a_quadratic_map_of_an_optimizer_without_a_border_formula_draws(name):
+    # The analytic border is known for gd, momentum and nesterov; on a quadratic the map of
+    # any other optimizer is drawn without one (it was refused with an error).
+    ex = Explorer("quadratic", optimizers=(name,), stability_map=True, steps=100)
+    try:
+        panel = ex.panels["stability"]
+        assert ex.error is None and panel.shown is not None and panel.shown.optimizer == name
+        assert panel.map is not None and panel.map.border is None
+    finally:
+        ex.close()
+
+
 def test_no_border_where_the_formula_does_not_hold():
     ex = Explorer("rosenbrock", optimizers=("adam",), stability_map=True, steps=100)
     try:

@@ -615,7 +615,10 @@ class Explorer:
         beta_name = HYPERPARAMETER_SLIDERS["momentum"].get(label)
         shared = {k: v for k, v in state.hyper[label].items() if k not in ("lr", beta_name)}
         default = self.catalog.defaults(state.surface, state.surface_params, label)["lr"]
-        lrs = default * np.logspace(-2.0, 1.5, 29)
+        # 3.5 decades, from a hundredth of the default rate to 30 times it, moved down (or
+        # cut) to fit the rate slider's range: a click on any cell sets a rate it can show.
+        top = min(default * 10**1.5, CONTROLS["lr"].high)
+        lrs = np.geomspace(max(top / 10**3.5, CONTROLS["lr"].low), top, 29)
         betas = np.linspace(0.0, 0.98, 15) if beta_name else None
         shape = schedule_factor_shape(state)
         key = (*base, tuple(sorted(shared.items())), state.start, schedule, tuple(common.items()))

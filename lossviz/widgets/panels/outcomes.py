@@ -12,6 +12,7 @@ import numpy as np
 from matplotlib.artist import Artist
 from matplotlib.image import AxesImage
 
+from lossviz.stability_map import BORDER_FORMULAS
 from lossviz.views.basins import draw_basin_layer, update_basin_layer
 from lossviz.views.stability_map import (
     StabilityMapArtists,
@@ -110,7 +111,10 @@ class StabilityPanel(Panel):
         self.map = draw_stability_map(
             self.ax,
             result,
-            curvature=quadratic_curvature(frame),
+            # The analytic border where its formula holds: these optimizers, on a quadratic.
+            curvature=(
+                quadratic_curvature(frame) if result.optimizer in BORDER_FORMULAS else None
+            ),
             colorbar=True,
             cax=self._cax,
             legend=False,
