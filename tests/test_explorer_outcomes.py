@@ -12,7 +12,7 @@ import pytest
 
 import lossviz
 from lossviz import Explorer
-from lossviz.widgets.background import Background
+from lossviz.widgets.background import QUIET, Background
 from lossviz.widgets.panels import BasinLayer
 
 
@@ -178,6 +178,31 @@ def test_background_runs_in_a_thread_and_drops_stale_results():
     assert results == ["new 1", "new 2"]
     assert threads and all(name.startswith("lossviz") for name in threads)
     assert "computing map…" in progress and progress[-1] == ""
+
+
+def test_background_starts_only_once_the_requests_pause():
+    """A drag's burst of requests (each a new setting) starts only its last one, `QUIET`
+    seconds after it: the stale ones never compete with the drag's frames; a request after
+    a pause starts too."""
+    background = Background()
+    background.threaded = True
+    ran = []
+
+    def stage(value):
+        return lambda: (ran.append(value), value)[1]
+
+    async def main():
+        for k in range(6):  # a drag: a new setting every 30 ms
+            background.submit("map", [stage(k)], lambda r, i, n: None, lambda line: None, "map")
+            await asyncio.sleep(0.03)
+        await asyncio.sleep(QUIET + 0.3)
+        background.submit("map", [stage("later")], lambda r, i, n: None, lambda line: None, "map")
+        await asyncio.sleep(QUIET + 0.3)
+
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, main()).result()
+    background.close()
+    assert ran == [5, "later"]
 
 
 def test_background_outside_a_loop_runs_at_once():

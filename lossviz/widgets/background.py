@@ -7,8 +7,18 @@ stage's result back to the event loop (``call_soon_threadsafe``), where the
 widget draws it. numpy releases the interpreter lock inside its array loops, so
 the kernel keeps answering a drag while the worker runs. A newer request makes
 an older one's remaining stages stale: they are skipped, and a stale result is
-never drawn. Outside a kernel (scripts, tests) every stage runs at once, in
-order, so the result is there when the call returns.
+never drawn.
+
+A request starts only once no newer one has come for `QUIET` seconds. A drag sends
+a new setting every few tens of milliseconds, each making the last map stale: started
+at once, each would compete with the drag's frames for the interpreter lock, and a
+coarse stage finished between two positions would be drawn, holding the next frame up
+(``benchmarks/bench_responsive.py`` measured a drag's 95th-percentile response at 283
+ms on himmelblau with the basin layer on, against 28 ms with none). So the map waits
+for the hand to pause.
+
+Outside a kernel (scripts, tests) every stage runs at once, in order, so the result
+is there when the call returns.
 """
 
 from __future__ import annotations
@@ -24,6 +34,11 @@ from lossviz.widgets.main_thread import remember_main_loop, running_loop
 
 PROGRESS_AFTER = 0.5
 """Seconds after which a computation still running says how far it got."""
+
+QUIET = 0.15
+"""Seconds a request waits, in a kernel, for a newer one before it starts (a drag's
+positions come every few tens of milliseconds; a hand that pauses, or a click, starts
+the map this much later)."""
 
 
 class Background:
@@ -72,7 +87,10 @@ class Background:
             if current() and not done.is_set():
                 on_progress(f"computing {label}…")
 
-        loop.call_later(PROGRESS_AFTER, still_running)
+        def start() -> None:  # after QUIET seconds, unless a newer request came meanwhile
+            if current() and self._executor is not None:
+                loop.call_later(PROGRESS_AFTER, still_running)
+                self._executor.submit(work)
 
         def work() -> None:
             t0 = time.perf_counter()
@@ -93,7 +111,7 @@ class Background:
             done.set()
             post(lambda: on_progress(""))
 
-        self._executor.submit(work)
+        loop.call_later(QUIET, start)
 
     def cancel(self, name: str) -> None:
         """Forget the request under ``name``: its remaining stages are skipped."""
