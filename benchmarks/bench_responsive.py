@@ -105,10 +105,10 @@ async def one(name: str, label: str, options: dict, slider: str) -> np.ndarray:
         map_frames = ex.stats.get("frames", 0) - drawn - len(moves)
         note = f"load {os.getloadavg()[0]:.2f}"
         if options:
-            after = f"{stages[-1]:.2f} s" if stages else "none after the drag"
+            after = f"the last {stages[-1]:.2f} s after the drag" if stages else "none after it"
             note = (
                 f"map stages drawn: {map_frames} (during the drag {map_frames - len(stages)}); "
-                f"last {after} after the drag   {note}"
+                f"{after}   {note}"
             )
         if ex.error is not None:
             note += f"   ERROR: {ex.error}"
