@@ -408,20 +408,21 @@ def test_drew_outside_reads_only_the_pixels_outside_the_cell():
 def test_a_legend_met_again_is_copied_and_equals_a_full_redraw(ex, monkeypatch):
     """A tag added and removed again: the legend strip's pixels come from the first time
     it was drawn (no legend is drawn), and the frame equals a full redraw."""
-    from matplotlib.legend import Legend
+    from lossviz.views.tiled_legend import TiledLegend
 
     ex.canvas.syncing_data_url = False
     before = ex.state.optimizers
     ex.set(optimizers=(*before, "rmsprop"))
     ex.set(optimizers=before)
     drawn = []
-    draw = Legend.draw
+    draw = TiledLegend.draw
+
     def drawing(self, renderer):  # a hidden legend (kept for later) draws nothing
         if self.get_visible():
             drawn.append(self)
         return draw(self, renderer)
 
-    monkeypatch.setattr(Legend, "draw", drawing)
+    monkeypatch.setattr(TiledLegend, "draw", drawing)
     ex.set(optimizers=(*before, "rmsprop"))
     ex.set(optimizers=before)
     assert drawn == []
@@ -434,19 +435,19 @@ def test_a_legend_met_again_is_copied_and_equals_a_full_redraw(ex, monkeypatch):
 def test_the_first_selection_met_again_comes_back_from_the_full_draws_pixels(ex, monkeypatch):
     """The legend and loss axis of the selection the Explorer opened with were kept at its
     full draw: removing a tag added since copies them, and the frame equals a full redraw."""
-    from matplotlib.legend import Legend
+    from lossviz.views.tiled_legend import TiledLegend
 
     ex.canvas.syncing_data_url = False
     before = ex.state.optimizers
     legends, loss_draws = [], []
-    draw = Legend.draw
+    draw = TiledLegend.draw
 
     def drawing(self, renderer):
         if self.get_visible():
             legends.append(self)
         return draw(self, renderer)
 
-    monkeypatch.setattr(Legend, "draw", drawing)
+    monkeypatch.setattr(TiledLegend, "draw", drawing)
     loss_ax = ex.panels["loss"].ax
     draw_axes = loss_ax.draw
     monkeypatch.setattr(loss_ax, "draw", lambda r: (loss_draws.append(1), draw_axes(r))[1])
@@ -1036,3 +1037,25 @@ def test_diff_frames_put_together_give_the_figure():
     finally:
         ex.close()
     assert modes[0] == "full"
+
+
+def test_a_tag_added_renders_at_most_its_own_legend_entry(ex, monkeypatch):
+    """The legend pastes kept pictures of its entries (`TiledLegend`): adding a tag makes
+    at most one new picture, the new optimizer's, whatever the other entries."""
+    from matplotlib.legend import Legend
+
+    from lossviz.views.tiled_legend import TiledLegend
+
+    legend = paths_layer(ex).legend
+    assert isinstance(legend, TiledLegend) and legend.pasteable()
+    rendered = []
+    real_draw = Legend.draw
+    monkeypatch.setattr(Legend, "draw", lambda self, r: (rendered.append(self), real_draw(self, r)))
+    ex.set(optimizers=(*ex.state.optimizers, "rmsprop"))
+    assert len(rendered) <= 1
+    assert [t.get_text() for t in rendered for t in t.get_texts()] in ([], ["rmsprop"])
+    assert [t.get_text() for t in shown_legends(ex)[0].get_texts()][-3:] == [
+        "rmsprop",
+        "start",
+        "known minimum",
+    ]

@@ -9,6 +9,7 @@ from matplotlib.lines import Line2D
 
 from lossviz.views import SurfaceArtists, draw_surface, update_paths
 from lossviz.views.paths import PathArtists, draw_path, draw_starts
+from lossviz.views.tiled_legend import figure_legend
 from lossviz.widgets.panels.base import Frame, KeptArtists, Layer, Panel
 
 
@@ -92,9 +93,11 @@ class PathsLayer(Layer):
         handles = [*self.paths.lines, self.paths.start, minimum]
         # Top left, in two rows at most (a taller legend would reach the map's title), and
         # clear of the canvas toolbar at the top right: five columns at most.
-        return ax.figure.legend(
-            handles=handles,
-            labels=[*labels, "start", "known minimum"],
+        # Drawn from kept pictures of its entries: a tag added draws one entry, not seven.
+        return figure_legend(
+            ax.figure,
+            handles,
+            [*labels, "start", "known minimum"],
             loc="upper left",
             ncol=len(handles) if len(handles) <= 4 else min(5, -(-len(handles) // 2)),
             frameon=False,
