@@ -164,3 +164,95 @@ def test_run_cache_keeps_the_latest_states():
         assert cache.budget(states[1], catalog) == budget
     finally:
         ex.close()
+
+
+def assert_identical_runs(run, alone):
+    """Bit for bit, every field (NaN where NaN)."""
+    assert run.labels == alone.labels and run.names == alone.names
+    assert [repr(o) for o in run.optimizers] == [repr(o) for o in alone.optimizers]
+    for name in (
+        "path",
+        "loss",
+        "diverged",
+        "diverged_step",
+        "starts",
+        "grad",
+        "update",
+        "velocity",
+        "effective_lr",
+        "lr",
+    ):
+        a, b = getattr(run, name), getattr(alone, name)
+        assert (a is None) == (b is None), name
+        if a is not None:
+            np.testing.assert_array_equal(a, b, err_msg=name)
+    np.testing.assert_array_equal(run.final, alone.final)
+    assert run.steps == alone.steps and run.surface is alone.surface
+
+
+@pytest.mark.parametrize("trace", [False, True])
+@pytest.mark.parametrize(
+    "surface",
+    [
+        "rosenbrock",
+        "six_hump_camel",
+        "goldstein_price",
+        "multi_well",
+        "tiny_network",
+        "logistic_regression",
+    ],
+)
+def test_a_tag_added_runs_that_optimizer_alone_and_reuses_the_others(surface, trace):
+    """Adding an optimizer computes its run alone and puts it beside the kept runs of the
+    others; removing one computes nothing. Each result is the state's run bit for bit."""
+    ex = Explorer(surface, optimizers=("gd", "momentum", "adam"), steps=120)
+    catalog = ex.catalog
+    try:
+        cache = RunCache()
+        four = ex.state
+        cache.run(four, catalog, trace)
+        assert cache.computed == 1 and cache.reused == 0
+        five = apply_change(four, "optimizers", ("gd", "momentum", "adam", "newton"), catalog)
+        joined = cache.run(five, catalog, trace)
+        assert cache.computed == 2 and cache.reused == 3
+        assert_identical_runs(joined, compute_run(five, catalog, trace))
+        fewer = apply_change(five, "optimizers", ("newton", "gd"), catalog)  # a new order too
+        taken = cache.run(fewer, catalog, trace)
+        assert cache.computed == 2 and cache.reused == 5
+        assert_identical_runs(taken, compute_run(fewer, catalog, trace))
+    finally:
+        ex.close()
+
+
+def test_a_changed_rate_or_noise_is_computed_not_reused():
+    ex, catalog = explorer_parts(steps=80)
+    try:
+        cache = RunCache()
+        cache.run(ex.state, catalog)
+        faster = apply_change(ex.state, "tune", "gd", catalog)
+        faster = apply_change(faster, "lr", 0.0004, catalog)  # gd's rate only
+        run = cache.run(faster, catalog)
+        assert cache.computed == 2 and cache.reused == 2  # momentum and adam kept
+        assert_identical_runs(run, compute_run(faster, catalog))
+        everyone = apply_change(apply_change(ex.state, "tune", "all", catalog), "lr", 2.0, catalog)
+        cache.run(everyone, catalog)
+        assert cache.computed == 3 and cache.reused == 2  # every rate changed: nothing kept
+        noisy = apply_change(ex.state, "noise", 0.1, catalog)
+        run = cache.run(noisy, catalog)
+        assert cache.computed == 4 and cache.reused == 2  # a noisy batch draws as a batch
+        assert_identical_runs(run, compute_run(noisy, catalog))
+        cache.clear()
+        cache.run(faster, catalog)
+        assert cache.computed == 5 and cache.reused == 2
+    finally:
+        ex.close()
+
+
+def test_the_explorer_shows_the_run_of_the_state_after_tag_changes():
+    ex, catalog = explorer_parts(steps=150)
+    try:
+        for optimizers in (("gd", "momentum", "adam", "newton"), ("adam", "rmsprop"), ("gd",)):
+            ex.set(optimizers=optimizers)
+            assert_identical_runs(ex.run, compute_run(ex.state, catalog))
+    finally:
+        ex.close()

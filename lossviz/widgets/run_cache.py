@@ -24,6 +24,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
+import numpy as np
+
 from lossviz.engine import Run, descend
 from lossviz.widgets.control_table import SliderGrid
 from lossviz.widgets.state import (
@@ -34,6 +36,7 @@ from lossviz.widgets.state import (
     build_optimizers,
     compute_run,
     current_surface,
+    hyperparameters_in_use,
     noisy,
 )
 
@@ -73,6 +76,18 @@ def run_key(state: ExplorerState, catalog: Catalog, trace: bool) -> tuple:
     name (the object: a run kept holds it, so its id is not reused) and ``trace``."""
     surface = id(current_surface(state, catalog))
     return (trace, surface, *(_hashable(getattr(state, name)) for name in _RUN_FIELD_ORDER))
+
+
+_SHARED_FIELD_ORDER = tuple(
+    n for n in _RUN_FIELD_ORDER if n not in ("optimizers", "hyper", "lr_scale")
+)
+
+
+def setting_key(state: ExplorerState, catalog: Catalog, trace: bool) -> tuple:
+    """What every run of ``state`` depends on besides its own optimizer: `run_key` without
+    the optimizers and their hyperparameters."""
+    surface = id(current_surface(state, catalog))
+    return (trace, surface, *(_hashable(getattr(state, name)) for name in _SHARED_FIELD_ORDER))
 
 
 def _hashable(value: Any) -> Any:
@@ -181,20 +196,57 @@ def _part(run: Run, rows: slice, labels: list[str], optimizers: list, k: int) ->
     )
 
 
+def join_runs(parts: Sequence[Run]) -> Run:
+    """One `Run` of ``parts`` side by side (runs of the same setting: surface, starts,
+    steps), optimizer-major in the order given: what one `descend` of all their optimizers
+    gives, since each run of a batch equals that run alone (`lossviz.engine`)."""
+    first = parts[0]
+
+    def join(name: str) -> Any:
+        arrays = [getattr(part, name) for part in parts]
+        return None if arrays[0] is None else np.concatenate(arrays)
+
+    return replace(
+        first,
+        path=join("path"),
+        loss=join("loss"),
+        names=[name for part in parts for name in part.names],
+        diverged=join("diverged"),
+        diverged_step=join("diverged_step"),
+        labels=[label for part in parts for label in part.labels],
+        optimizers=[o for part in parts for o in part.optimizers],
+        grad=join("grad"),
+        update=join("update"),
+        velocity=join("velocity"),
+        effective_lr=join("effective_lr"),
+        lr=join("lr"),
+        last_finite=join("last_finite"),
+        last_finite_loss=join("last_finite_loss"),
+    )
+
+
 class RunCache:
     """The latest runs of an Explorer's states, by `run_key`.
 
+    A state not kept whose optimizers were all or partly run before in the same setting
+    (an optimizer tag added or removed, one optimizer's rate set) takes those optimizers'
+    runs from the runs kept and computes only the others' (`RunCache.run`).
+
     ``hits`` counts the runs found here, ``computed`` the `descend` calls made, and
-    ``prefetched`` the runs computed for states not yet asked for.
+    ``prefetched`` the runs computed for states not yet asked for; ``reused`` counts the
+    optimizers' runs taken from other states' runs.
     """
 
     def __init__(self, size: int = SIZE) -> None:
         self.size = size
         self._runs: OrderedDict[tuple, Run] = OrderedDict()
+        # Per run kept: its setting_key, and each optimizer's hyperparameters in use.
+        self._settings: dict[tuple, tuple[tuple, dict[str, Any]]] = {}
         self._budgets: dict[tuple, int] = {}
         self.hits = 0
         self.computed = 0
         self.prefetched = 0
+        self.reused = 0
 
     def run(
         self,
@@ -211,6 +263,11 @@ class RunCache:
             self._runs.move_to_end(key)
             self.hits += 1
             return found
+        if neighbours is None:  # a drag batches the positions ahead instead
+            joined = self._from_parts(state, catalog, trace)
+            if joined is not None:
+                self._keep(key, state, catalog, trace, joined)
+                return joined
         others = []
         if neighbours is not None:
             seen = {key}
@@ -223,12 +280,68 @@ class RunCache:
         self.computed += 1
         self.prefetched += len(others)
         # The state's own run last in, so that it outlives its prefetched neighbours.
-        for other_key, run in [*zip((k for k, _ in others), runs[1:], strict=True), (key, runs[0])]:
-            self._runs[other_key] = run
-            self._runs.move_to_end(other_key)
-        while len(self._runs) > self.size:
-            self._runs.popitem(last=False)
+        for (other_key, other), run in [
+            *zip(others, runs[1:], strict=True),
+            ((key, state), runs[0]),
+        ]:
+            self._keep(other_key, other, catalog, trace, run)
         return runs[0]
+
+    def _keep(self, key: tuple, state: ExplorerState, catalog: Catalog, trace: bool, run: Run):
+        self._runs[key] = run
+        self._runs.move_to_end(key)
+        if batchable(state, catalog):  # runs that equal their optimizers' runs alone
+            hyper = {
+                label: _hashable(h) for label, h in hyperparameters_in_use(state, catalog).items()
+            }
+            self._settings[key] = (setting_key(state, catalog, trace), hyper)
+        while len(self._runs) > self.size:
+            old, _ = self._runs.popitem(last=False)
+            self._settings.pop(old, None)
+
+    def _from_parts(self, state: ExplorerState, catalog: Catalog, trace: bool) -> Run | None:
+        """The run of ``state`` put together from the kept runs of its optimizers in the same
+        setting, with the others computed in one `descend` of their own; None when no kept
+        run has any of them, or when the state's runs are not each a run alone
+        (`batchable`: noise, or a user's own optimizer)."""
+        if not self._settings or not batchable(state, catalog):
+            return None
+        setting = setting_key(state, catalog, trace)
+        wanted = {
+            label: _hashable(h) for label, h in hyperparameters_in_use(state, catalog).items()
+        }
+        parts: dict[str, Run] = {}
+        for key in reversed(self._runs):  # the latest first
+            kept = self._settings.get(key)
+            if kept is None or kept[0] != setting:
+                continue
+            run = self._runs[key]
+            for label, hyper in kept[1].items():
+                if label not in parts and wanted.get(label) == hyper:
+                    rows = run.runs_of(label)
+                    parts[label] = _part(
+                        run,
+                        slice(rows[0], rows[-1] + 1),
+                        [label],
+                        [run.optimizers[run.labels.index(label)]],
+                        len(run.starts),
+                    )
+            if len(parts) == len(wanted):
+                break
+        if not parts:
+            return None
+        missing = [label for label in state.optimizers if label not in parts]
+        if missing:
+            built = build_optimizers(state, catalog)
+            computed = compute_run(state, catalog, trace, optimizers={m: built[m] for m in missing})
+            self.computed += 1
+            k = len(computed.starts)
+            for i, label in enumerate(missing):
+                parts[label] = _part(
+                    computed, slice(i * k, (i + 1) * k), [label], [built[label]], k
+                )
+        self.reused += len(state.optimizers) - len(missing)
+        return join_runs([parts[label] for label in state.optimizers])
 
     def budget(self, state: ExplorerState, catalog: Catalog) -> int:
         """How many more states may share a `descend` with ``state`` for at most
@@ -260,3 +373,4 @@ class RunCache:
 
     def clear(self) -> None:
         self._runs.clear()
+        self._settings.clear()
