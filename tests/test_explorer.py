@@ -1059,3 +1059,48 @@ def test_a_tag_added_renders_at_most_its_own_legend_entry(ex, monkeypatch):
         "start",
         "known minimum",
     ]
+
+
+STARTS = [(-1.5, 2.0), (-2, 3), (0.5, 0.3), (1.2, 1.4), (-1.9, -0.9), (1.0, 0.9), (0.9, 0.8)]
+"""Starts on Rosenbrock whose losses rescale the loss axis, up and down."""
+
+
+@pytest.mark.parametrize("frames", range(2, len(STARTS) + 1))
+def test_a_rescaled_loss_axis_keeps_the_step_labels_and_title_and_equals_a_full_draw(frames):
+    """When only the loss axis's limits change, the panel is redrawn around the step
+    axis's labels and the title, whose pixels stay. After any number of such frames in a
+    row, the picture equals a full draw."""
+    ex = Explorer("rosenbrock", optimizers=("gd", "momentum"), steps=200)
+    try:
+        ylims = set()
+        for start in STARTS[:frames]:
+            ex.set(start=start)
+            ylims.add(ex.panels["loss"].ax.get_ylim())
+        assert ex.stats["kept_redraws"] == len(ylims) - 1 > 0  # every rescale kept them
+        assert ex.stats["full_draws"] == 1
+        frame = pixels(ex)
+        ex.loop.draw_full()
+        np.testing.assert_array_equal(frame, pixels(ex))
+    finally:
+        ex.close()
+
+
+def test_a_moving_label_near_a_kept_one_redraws_the_whole_panel():
+    """The loss axis's label (it moves with the tick labels' width) put beside the step
+    axis's first label: nothing is kept, and the frames still equal full draws."""
+    ex = Explorer("rosenbrock", optimizers=("gd", "momentum"), steps=200)
+    try:
+        ax = ex.panels["loss"].ax
+        ax.set_ylabel("L", rotation=0)
+        ax.yaxis.set_label_coords(0.0, -0.1)
+        ex.loop.draw_full()
+        redraws = ex.stats["panel_redraws"]
+        for start in STARTS:
+            ex.set(start=start)
+            frame = pixels(ex)
+            ex.loop.draw_full()
+            np.testing.assert_array_equal(frame, pixels(ex), err_msg=f"start={start}")
+        assert ex.stats["panel_redraws"] - redraws >= 3  # the axis did rescale, alone
+        assert ex.stats["kept_redraws"] == 0
+    finally:
+        ex.close()

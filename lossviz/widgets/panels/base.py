@@ -191,6 +191,14 @@ class Panel:
         """The panel's own animated artists."""
         return []
 
+    def kept_on_update(self) -> tuple[list[Artist], list[Artist]]:
+        """``(kept, moving)``: static artists outside the axes that `update` never changes
+        (an x axis's labels and the title, when only the y-limits follow the runs), and the
+        ones it may move (the y axis's labels). When only `update` asked for a redraw, the
+        frame loop keeps the kept artists' pixels instead of drawing them again, provided
+        no moving artist, before or after, comes near them. ``([], [])`` by default."""
+        return [], []
+
     def static_signature(self) -> Hashable | None:
         """What the static part shows, where a few values tell it, else None (the default).
         Equal signatures must draw equal pixels: the frame loop keeps the pixels of a
