@@ -1104,3 +1104,36 @@ def test_a_moving_label_near_a_kept_one_redraws_the_whole_panel():
         assert ex.stats["kept_redraws"] == 0
     finally:
         ex.close()
+
+
+def test_the_default_rates_of_every_optimizer_to_add_are_found_ahead(monkeypatch):
+    """Built (and after a surface change), the Explorer has found the default rates of
+    the optimizers not selected: adding one computes none, and takes the same rates as an
+    Explorer that selected it from the start."""
+    import lossviz.widgets.state as state_module
+    from lossviz import optimizer_names
+
+    ex = Explorer("rosenbrock", optimizers=("gd", "adam"), steps=50)
+    try:
+        calls = []
+        real = state_module.default_hyperparameters
+        monkeypatch.setattr(
+            state_module,
+            "default_hyperparameters",
+            lambda s, name: (calls.append(name), real(s, name))[1],
+        )
+        everything = tuple(optimizer_names())
+        ex.set(optimizers=everything)
+        assert calls == []
+        ex.set(surface="himmelblau", optimizers=("gd",))
+        calls.clear()
+        ex.set(optimizers=everything)
+        assert calls == []
+        monkeypatch.undo()
+        fresh = Explorer("himmelblau", optimizers=everything, steps=50)
+        try:
+            assert ex.state.hyper == fresh.state.hyper
+        finally:
+            fresh.close()
+    finally:
+        ex.close()

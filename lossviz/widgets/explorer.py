@@ -37,6 +37,7 @@ from matplotlib.figure import Figure
 
 from lossviz.basins import MAX_POINTS as BASIN_POINTS
 from lossviz.basins import basins
+from lossviz.defaults import default_hyperparameters
 from lossviz.engine import Run
 from lossviz.optimizers.base import Optimizer, optimizer_names
 from lossviz.stability_map import stability_map
@@ -562,6 +563,38 @@ class Explorer:
         if changed or full:
             self.loop.request(recompute=bool(changed & RUN_FIELDS), changed=changed, full=full)
         self._refresh_outcomes(new)
+        if old is None or {"surface", "surface_params"} & changed:
+            self._find_defaults_ahead(new)
+
+    def _find_defaults_ahead(self, state: ExplorerState) -> None:
+        """Find the default hyperparameters of every optimizer a student may add on this
+        surface (`lossviz.defaults`), one optimizer a pass, in the background: in a kernel,
+        on the maps' worker thread once the settings have been still for `Background.QUIET`
+        seconds; in a script, at once. Adding a tag then runs the optimizer, and finds
+        nothing (Newton's rate takes up to 8 ms on some surfaces) on the way."""
+        key, params = state.surface, dict(state.surface_params)
+        missing = [
+            name
+            for name in optimizer_names()
+            if name not in state.optimizers
+            and not self.catalog.knows_defaults(key, params, name)
+        ]
+        if not missing:
+            self._background.cancel("defaults")
+            return
+        s = current_surface(state, self.catalog)
+
+        def keep(result, i, n) -> None:
+            name, values = result
+            self.catalog.keep_defaults(key, params, name, values)
+
+        self._background.submit(
+            "defaults",
+            [lambda name=name: (name, default_hyperparameters(s, name)) for name in missing],
+            keep,
+            lambda line: None,  # a few milliseconds a pass: nothing to say
+            "default rates",
+        )
 
     # -- maps of outcomes, in the background -----------------------------------------------------
     def _refresh_outcomes(self, state: ExplorerState) -> None:

@@ -232,6 +232,18 @@ class Catalog:
             self._fact(f"defaults:{name}", key, params, lambda s: default_hyperparameters(s, name))
         )
 
+    def knows_defaults(self, key: str, params: Mapping[str, float], name: str) -> bool:
+        """Whether `defaults` of ``name`` on that surface is computed already."""
+        return (f"defaults:{name}", key, _frozen(params)) in self._facts
+
+    def keep_defaults(
+        self, key: str, params: Mapping[str, float], name: str, values: Mapping[str, float]
+    ) -> None:
+        """Keep ``values``, found elsewhere (`default_hyperparameters` of the same surface),
+        as what `defaults` gives."""
+        self._facts[(f"defaults:{name}", key, _frozen(params))] = dict(values)
+        _trim(self._facts, self.CACHE_SIZE * 4)
+
     def noise_top(self, key: str, params: Mapping[str, float]) -> float:
         """The noise slider's top: twice the surface's typical gradient length, rounded."""
         return self._fact("noise", key, params, _noise_top)
