@@ -1137,3 +1137,18 @@ def test_the_default_rates_of_every_optimizer_to_add_are_found_ahead(monkeypatch
             fresh.close()
     finally:
         ex.close()
+
+
+def test_a_users_function_has_no_default_rates_found_ahead():
+    """Through autograd they cost up to a second: found when a tag asks, as before."""
+    import lossviz
+
+    own = lossviz.Surface.from_function(lambda x, y: (x - 1) ** 2 + y**2, ((-2, 2), (-2, 2)))
+    ex = Explorer(own, optimizers=("gd",), steps=50)
+    try:
+        assert not ex.catalog.knows_defaults(ex.state.surface, {}, "newton")
+        ex.set(optimizers=("gd", "newton"))
+        assert ex.catalog.knows_defaults(ex.state.surface, {}, "newton")
+        assert ex.error is None
+    finally:
+        ex.close()

@@ -832,3 +832,21 @@ def test_derivatives_by_terms_switch_to_arrays_past_a_few_points(monkeypatch):
         2,
         2,
     )
+
+
+def test_hand_derivatives_tells_written_out_derivatives_from_autograd():
+    assert all(lossviz.surface(name).hand_derivatives for name in lossviz.surface_names())
+
+    def f(x, y):
+        return x**2 + 3 * y**2
+
+    def gradient(p):
+        return np.stack([2 * p[..., 0], 6 * p[..., 1]], axis=-1)
+
+    def hessian(p):
+        return np.broadcast_to(np.diag([2.0, 6.0]), (*p.shape[:-1], 2, 2))
+
+    bounds = ((-1, 1), (-1, 1))
+    assert not lossviz.Surface.from_function(f, bounds).hand_derivatives
+    assert not lossviz.Surface("g", f, bounds, gradient=gradient).hand_derivatives
+    assert lossviz.Surface("gh", f, bounds, gradient=gradient, hessian=hessian).hand_derivatives

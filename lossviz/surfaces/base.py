@@ -302,6 +302,16 @@ class Surface:
         self._autograd_hessian = hessian_by_autograd(self._autograd_gradient)
         self._hessian = hessian if hessian is not None else self._autograd_hessian
 
+    @property
+    def hand_derivatives(self) -> bool:
+        """Whether the gradient and the Hessian are written out (given as ``gradient=`` and
+        ``hessian=``: every registered surface and model), not found by autograd, which
+        costs tens to hundreds of times more a call."""
+        return (
+            self._gradient is not self._autograd_gradient
+            and self._hessian is not self._autograd_hessian
+        )
+
     # -- evaluation -------------------------------------------------------------------------
     def __call__(self, p: Any) -> np.ndarray:
         """Loss at ``p`` (..., 2), shape (...)."""

@@ -571,8 +571,16 @@ class Explorer:
         surface (`lossviz.defaults`), one optimizer a pass, in the background: in a kernel,
         on the maps' worker thread once the settings have been still for `Background.QUIET`
         seconds; in a script, at once. Adding a tag then runs the optimizer, and finds
-        nothing (Newton's rate takes up to 8 ms on some surfaces) on the way."""
+        nothing (Newton's rate takes up to 8 ms on some surfaces) on the way.
+
+        Only on a surface whose derivatives are written out (`Surface.hand_derivatives`):
+        through autograd, a user's function takes up to a second for them (Newton's rate
+        alone about 0.5 s), which the worker would take from the frames' interpreter."""
         key, params = state.surface, dict(state.surface_params)
+        s = current_surface(state, self.catalog)
+        if not s.hand_derivatives:
+            self._background.cancel("defaults")
+            return
         missing = [
             name
             for name in optimizer_names()
@@ -582,7 +590,6 @@ class Explorer:
         if not missing:
             self._background.cancel("defaults")
             return
-        s = current_surface(state, self.catalog)
 
         def keep(result, i, n) -> None:
             name, values = result
