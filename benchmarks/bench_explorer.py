@@ -36,8 +36,10 @@ the slowest (newton) included. Prints median and 95th percentile for:
    position a frame, with every arrow and the curvature glyph on (goal: median < 30 ms,
    and no `descend` while scrubbing);
 6. the optimizer tags on every surface: with gd, momentum, nesterov and adam
-   selected, ``ex.set(optimizers=...)`` adding newton (its first add, which also
-   finds newton's default rate, reported alone), removing it, adding rmsprop,
+   selected, ``ex.set(optimizers=...)`` adding newton (its first add, reported alone:
+   its legend entry, its run and the loss axis it rescales are new; its default rate
+   the Explorer found when it was built, as in a kernel it does on its worker thread
+   once the student pauses), removing it, adding rmsprop,
    removing it; then 5 timed cycles of those four changes (goal: each under 50 ms;
    a surface whose changes take over 5 s in all stops after its first timed cycle,
    which keeps the run within minutes where adding newton takes seconds).
