@@ -56,7 +56,7 @@ def block_means(grey: np.ndarray, k: int = 8) -> np.ndarray:
     return grey[:h, :w].reshape(h // k, k, w // k, k).mean(axis=(1, 3))
 
 
-@pytest.mark.parametrize("dpi", [100, 150])
+@pytest.mark.parametrize("dpi", [100, 150, 300])
 @pytest.mark.parametrize("ncol", [4, 3, 7])
 def test_it_looks_like_matplotlibs_legend_in_the_same_place(dpi, ncol):
     """Same box, same ink, the same picture at 8-pixel blocks: only the labels' glyphs sit

@@ -21,6 +21,7 @@ import math
 from collections import OrderedDict
 from dataclasses import dataclass
 
+import matplotlib as mpl
 import numpy as np
 from matplotlib import artist as martist
 from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
@@ -44,8 +45,9 @@ ENTRY_OPTIONS = (
 PICTURES_KEPT = 256
 """Entry pictures kept in the process (each a few kB; the oldest unused go first)."""
 
-MARGIN = 8
-"""Pixels kept around an entry's box in its picture: a marker or a glyph may reach past it."""
+MARGIN = 6
+"""Points kept around an entry's box in its picture, besides its marker's size: a marker
+or a glyph may reach past the box."""
 
 # The (x, y) fractions of the free space before the box, by matplotlib's location code.
 _ANCHORS = {
@@ -109,12 +111,18 @@ def entry_picture(handle: Line2D, label: str, dpi: float, options: dict) -> Entr
         figure = Figure(figsize=(1, 1), dpi=dpi, facecolor="none")
         FigureCanvasAgg(figure)
         _scratch[dpi] = figure
+    # Room for the marker (centred in the box, it reaches at most its size past it).
+    scale = options.get("markerscale")
+    scale = mpl.rcParams["legend.markerscale"] if scale is None else scale
+    margin = math.ceil(
+        (MARGIN + handle.get_markersize() * scale + handle.get_linewidth()) * dpi / 72
+    )
     legend = Legend(
         figure,
         [handle],
         [label],
         loc="lower left",
-        bbox_to_anchor=(MARGIN, MARGIN),
+        bbox_to_anchor=(margin, margin),
         bbox_transform=IdentityTransform(),
         frameon=False,
         borderpad=0,
@@ -123,8 +131,8 @@ def entry_picture(handle: Line2D, label: str, dpi: float, options: dict) -> Entr
     )
     renderer = figure.canvas.get_renderer()
     box = legend.get_window_extent(renderer)
-    width = math.ceil(box.x1) + MARGIN
-    height = math.ceil(box.y1) + MARGIN
+    width = math.ceil(box.x1) + margin
+    height = math.ceil(box.y1) + margin
     if width > renderer.width or height > renderer.height:  # a long label: a larger canvas
         figure.set_size_inches(max(width, renderer.width) / dpi, max(height, renderer.height) / dpi)
         renderer = figure.canvas.get_renderer()
@@ -183,7 +191,7 @@ class TiledLegend(Legend):
         and the legend's box."""
         pictures = self._pictures(renderer.dpi)
         anchor = self.get_bbox_to_anchor()
-        key = (renderer.dpi, tuple(anchor.bounds), tuple(id(p) for p in pictures))
+        key = (renderer.dpi, tuple(anchor.bounds), tuple(p.box + p.pixels.shape for p in pictures))
         if self._layout_key == key and self._layout is not None:
             return pictures, *self._layout
         em = renderer.points_to_pixels(self._fontsize)
