@@ -76,7 +76,7 @@ class LossPanel(Panel):
         """`update` changes the y-limits only: the step axis's labels and the title stay
         (about half of what redrawing the panel costs)."""
         ax = self.ax
-        kept = [*ax.xaxis.get_ticklabels(), ax.xaxis.label, ax.title]
+        kept = [*ax.xaxis.get_ticklabels(), ax.xaxis.label, ax.xaxis.offsetText, ax.title]
         # The ticks drawn: the axis keeps others, outside the limits, where they last were.
         scale = ax.yaxis.get_transform()
         low, high = sorted(scale.transform(np.array(ax.get_ylim())))
