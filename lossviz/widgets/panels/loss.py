@@ -81,11 +81,9 @@ class LossPanel(Panel):
         scale = ax.yaxis.get_transform()
         low, high = sorted(scale.transform(np.array(ax.get_ylim())))
         slack = 1e-6 * (high - low)
-        ticks = [
-            t
-            for t in ax.yaxis.get_major_ticks()
-            if low - slack <= scale.transform(np.array([t.get_loc()]))[0] <= high + slack
-        ]
+        ticks = ax.yaxis.get_major_ticks()
+        places = scale.transform(np.array([t.get_loc() for t in ticks], dtype=float))
+        ticks = [t for t, y in zip(ticks, places, strict=True) if low - slack <= y <= high + slack]
         moving = [
             *(a for t in ticks for a in (t.label1, t.label2, t.tick1line, t.tick2line)),
             ax.yaxis.label,
